@@ -1,0 +1,12 @@
+"""Hook implementations of the aim plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reid_core import hookimpl
+
+
+@hookimpl
+def reid_register_methods(register: Any) -> None:
+    """Register the aim method."""

@@ -1,0 +1,190 @@
+"""The method interface: what a training method implements and what the engine gives it.
+
+A method owns its models, losses, optimizers and what happens in one step; the engine owns the
+loop, devices, AMP, DDP, checkpoints, logging and evaluation. ``docs/methods.md`` maps each of
+the five papers onto this interface.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import attrs
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from reid_core.data.sample import Sample
+    from reid_core.datasets.base import ReidDataset
+
+
+@attrs.frozen
+class Stage:
+    """One training stage: a name, a number of epochs and, optionally, a fixed epoch length.
+
+    ``iters_per_epoch=None`` makes an epoch one pass over the first train loader.
+    """
+
+    name: str
+    epochs: int
+    iters_per_epoch: int | None = None
+
+
+class Context(Protocol):
+    """What the engine offers a method (implemented by ``reid_core.engine.context.RunContext``)."""
+
+    config: Any  #: the whole resolved run config (``data``, ``train``, the method's section)
+    dataset: ReidDataset
+    device: torch.device
+    rank: int
+    world_size: int
+    is_main: bool
+    output_dir: Any  #: pathlib.Path of the run folder
+
+    def prepare(self, module: nn.Module, *, find_unused_parameters: bool = False) -> nn.Module:
+        """Move a module to the device and, under DDP, wrap it. Call in ``setup_stage``."""
+
+    def train_loader(
+        self,
+        samples: Sequence[Sample],
+        *,
+        sampler: str = "identity",
+        batch_size: int | None = None,
+        num_instances: int | None = None,
+        transform: Any = None,
+        labels: Sequence[int] | None = None,
+    ) -> Iterable[dict[str, Any]]:
+        """A training loader over ``samples``: ``sampler`` is a registered sampler kind
+        (``identity`` P x K, ``camera`` camera-aware P x K, ``modality``, ``random``), made
+        distributed under DDP and re-seeded per epoch. ``labels`` replaces the pids (pseudo
+        labels); samples labelled -1 are left out."""
+
+    @abc.abstractmethod
+    def extract_features(self, samples: Sequence[Sample], *, transform: Any = None) -> torch.Tensor:
+        """Test-mode features of ``samples`` (in order) from ``Method.extract_features``,
+        gathered from every rank; used for evaluation and for "before each epoch" work."""
+
+    def log(self, message: str) -> None:
+        """A line in the run's log (rank 0 only)."""
+
+
+class StepContext(Protocol):
+    """What one training step gets, besides its batch."""
+
+    epoch: int  #: global 0-based epoch
+    stage_epoch: int  #: epoch within the current stage
+    iteration: int  #: iteration within the epoch
+    global_step: int
+
+    def optimize(self, losses: dict[str, torch.Tensor], optimizers: str | Sequence[str]) -> torch.Tensor:
+        """Check every loss term for NaN/inf (naming it), back-propagate their sum with the AMP
+        scaler, clip, and step then zero the named optimizers (respecting accumulation).
+        Returns the detached total."""
+
+
+class Method(abc.ABC):
+    """Base class of every training method.
+
+    Subclasses set ``name``, ``config_class`` (an attrs class, the ``[<name>]`` section of the
+    run config) and ``profiles``, and implement ``setup_stage``, ``train_loaders``,
+    ``training_step`` and ``extract_features``. Everything else has a sensible default.
+    """
+
+    #: Registered name; also the name of the method's config section.
+    name: ClassVar[str] = "method"
+    #: The attrs class of the method's section.
+    config_class: ClassVar[type]
+    #: Named profiles: nested overrides of the whole run config (``{"data": {...}, name: {...}}``).
+    #: ``paper`` is the default with a real data set, ``quick`` the default demo.
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: The data set that ``reid run METHOD`` uses without ``--dataset``.
+    default_dataset: ClassVar[str] = "synthetic"
+    #: False: ``training_step`` returns losses and the engine steps every optimizer on their sum.
+    #: True: the method calls ``step.optimize`` itself, as often as it needs.
+    manual_optimization: ClassVar[bool] = False
+
+    def __init__(self, config: Any, context: Context) -> None:
+        self.config = config
+        self.cfg = getattr(config, self.name.replace("-", "_"))
+        self.ctx = context
+        self._optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._schedulers: dict[str, Any] = {}
+        self._modules: dict[str, nn.Module] = {}
+
+    # -- structure ------------------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        """The stages to train, in order (default: one stage of ``cfg.epochs`` epochs)."""
+        return [Stage("train", int(self.cfg.epochs), getattr(self.cfg, "iters_per_epoch", None) or None)]
+
+    @abc.abstractmethod
+    def setup_stage(self, stage: Stage) -> None:
+        """Build models, optimizers and schedulers for ``stage`` (called at every stage start,
+        also before a checkpoint is restored). Register them with ``add_module``,
+        ``add_optimizer`` and ``add_scheduler``."""
+
+    @abc.abstractmethod
+    def train_loaders(self, stage: Stage) -> dict[str, Iterable[Any]]:
+        """Named training loaders; each step gets one batch of each, as ``batch[name]``.
+        Called at the start of each epoch, after ``on_epoch_start``."""
+
+    def on_epoch_start(self, epoch: int, stage: Stage) -> None:
+        """Work before an epoch (pseudo labels, memory refresh). ``epoch`` is the stage epoch."""
+
+    @abc.abstractmethod
+    def training_step(self, batch: dict[str, Any], step: StepContext) -> dict[str, torch.Tensor]:
+        """One iteration. Returns named, weighted loss terms (tensors; non-tensor values are logged)."""
+
+    def on_epoch_end(self, epoch: int, stage: Stage) -> None:
+        """After an epoch's iterations (default: step every scheduler once)."""
+        for scheduler in self._schedulers.values():
+            scheduler.step()
+
+    def on_stage_end(self, stage: Stage) -> None:
+        """After a stage's last epoch (write a stage's artefacts here, atomically)."""
+
+    @abc.abstractmethod
+    def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:
+        """Test features ``[B, D]`` of a batch, in eval mode and without gradients."""
+
+    # -- what the engine saves, moves and steps -------------------------------------------------
+    def add_module(self, name: str, module: nn.Module, **prepare: Any) -> nn.Module:
+        """Prepare ``module`` (device, DDP) and record it for checkpoints; returns the prepared one."""
+        prepared = self.ctx.prepare(module, **prepare)
+        self._modules[name] = prepared
+        return prepared
+
+    def add_optimizer(self, name: str, optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+        self._optimizers[name] = optimizer
+        return optimizer
+
+    def add_scheduler(self, name: str, scheduler: Any) -> Any:
+        self._schedulers[name] = scheduler
+        return scheduler
+
+    def reset(self) -> None:
+        """Forget the modules, optimizers and schedulers of the previous stage."""
+        self._modules, self._optimizers, self._schedulers = {}, {}, {}
+
+    def modules(self) -> dict[str, nn.Module]:
+        return dict(self._modules)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return dict(self._optimizers)
+
+    def schedulers(self) -> dict[str, Any]:
+        return dict(self._schedulers)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Extra state to checkpoint (memory banks, pseudo labels): tensors and plain values only."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned."""
+
+    def train(self, mode: bool = True) -> None:
+        """Put every module in train (or eval) mode."""
+        for module in self._modules.values():
+            module.train(mode)
