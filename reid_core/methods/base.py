@@ -105,6 +105,8 @@ class Method(abc.ABC):
     #: False: ``training_step`` returns losses and the engine steps every optimizer on their sum.
     #: True: the method calls ``step.optimize`` itself, as often as it needs.
     manual_optimization: ClassVar[bool] = False
+    #: Distance used at evaluation: ``euclidean`` (torchreid) or ``cosine`` (CAL/AIM).
+    eval_metric: ClassVar[str] = "euclidean"
 
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
