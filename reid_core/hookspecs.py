@@ -114,7 +114,7 @@ def reid_epoch_end(run: Any, epoch: int, metrics: dict[str, Any]) -> None:
 
 @hookspec
 def reid_run_end(run: Any, metrics: dict[str, Any]) -> None:
-    """A run finished (after the last epoch and the final evaluation).
+    """A run finished: called once, after the last epoch and the final evaluation.
 
     ``metrics`` is what ``metrics.json`` holds: per evaluator name, ``last`` and ``best``
     results.

@@ -50,10 +50,10 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> None:
     """Train and evaluate METHOD (e.g. ``reid run baseline``; ``reid run aim --dataset prcc --root /data``)."""
-    from reid_core.engine import train_run
-
     cls = method_class(method)
     config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    from reid_core.engine import train_run
+
     out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
     metrics = train_run(cls, config, output_dir=out, resume=resume)
     click.echo(json.dumps(metrics, indent=2))
@@ -66,9 +66,9 @@ def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def eval_cmd(method: str, checkpoint: str, as_json: bool, **kwargs: object) -> None:
     """Evaluate a trained METHOD checkpoint with the data set's protocols."""
-    from reid_core.engine import evaluate_checkpoint
-
     cls = method_class(method)
     config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    from reid_core.engine import evaluate_checkpoint
+
     results = evaluate_checkpoint(cls, config, Path(checkpoint))
     click.echo(json.dumps(results, indent=2))

@@ -1,0 +1,56 @@
+"""CUHK03-NP (the new 767/700 protocol of Zhong et al.): ``cuhk03-np/{labeled,detected}/
+{bounding_box_train,query,bounding_box_test}/*.png``.
+
+Market-style names ``PPPP_cC_NN.png`` with two cameras; ``--option variant=labeled`` (default)
+or ``variant=detected``. ``--root`` may also point at ``cuhk03-np/labeled`` (or ``detected``)
+itself, as the camera-mixup code does; the variant then follows the folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reid_core.datasets.base import DatasetError, EvalSpec, ReidDataset
+from reid_core.datasets.layout import check_options, choice_option, find_dataset_dir, require_valid_queries
+from reid_core.datasets.market_style import MarketStyle
+
+FOLDERS = ("cuhk03-np", "cuhk03_np", "CUHK03-NP")
+VARIANTS = ("labeled", "detected")
+STYLE = MarketStyle("cuhk03", num_cams=2, pattern="<pid>_c<cam>_<n>.png with cam 1 or 2, e.g. 0001_c1_1.png")
+SPLIT_MARKERS = ("bounding_box_train", "query", "bounding_box_test")
+LAYOUT = """  <root>/cuhk03-np/
+    labeled/{bounding_box_train,query,bounding_box_test}/*.png   (PPPP_cC_NN.png)
+    detected/{bounding_box_train,query,bounding_box_test}/*.png"""
+
+
+class CUHK03(ReidDataset):
+    """CUHK03-NP: labeled train 7,368 / 767 ids, query 1,400, gallery 5,328 (detected 7,365 / 1,400 / 5,332)."""
+
+    name = "cuhk03"
+    evaluations = (EvalSpec("market"),)
+
+    def __init__(self, root: str | None = None, **options: str) -> None:
+        check_options(self.name, options, {"variant": "labeled (default) or detected"})
+        explicit = "variant" in options
+        variant = choice_option(self.name, options, "variant", VARIANTS, "labeled")
+        own = Path(root).expanduser() if root else None
+        if own is not None and own.name in VARIANTS and all((own / m).is_dir() for m in SPLIT_MARKERS):
+            if explicit and own.name != variant:
+                raise DatasetError(
+                    f"cuhk03: --root {str(own)!r} is the {own.name} folder but variant={variant} was asked; "
+                    "point --root at the folder holding cuhk03-np/ to choose the variant"
+                )
+            base, prefix, variant = own.parent.resolve(), f"{own.name}/", own.name
+        else:
+            base = find_dataset_dir(
+                root,
+                dataset=self.name,
+                folders=FOLDERS,
+                markers=tuple(f"{variant}/{m}" for m in SPLIT_MARKERS),
+                layout=LAYOUT,
+            )
+            prefix = f"{variant}/"
+        self.variant = variant
+        splits = STYLE.load(base, FOLDERS[0], prefix=prefix)
+        require_valid_queries(splits["query"], splits["gallery"], self.name)
+        super().__init__(splits["train"], splits["query"], splits["gallery"], root=str(base))

@@ -1,0 +1,81 @@
+"""The three-folder layout shared by Market-1501, DukeMTMC-reID, CUHK03-NP, PersonX and ``folder``:
+``bounding_box_train/``, ``query/``, ``bounding_box_test/`` with ``<pid>_c<cam>...`` file names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from reid_core.data.sample import Sample
+from reid_core.datasets.base import DatasetError
+from reid_core.datasets.layout import list_images, parse_basename, relabel, relpath, require_dir, require_nonempty
+
+MARKET_SPLITS = (("train", "bounding_box_train"), ("query", "query"), ("gallery", "bounding_box_test"))
+
+
+@attrs.frozen
+class MarketStyle:
+    """How one data set's three folders are named and parsed.
+
+    Args:
+        dataset: registered name (messages).
+        regex: matched against the basename; group 1 = pid, group 2 = raw camera.
+        pattern: the naming shown in errors.
+        num_cams: raw cameras are 1..num_cams (0-based = raw - 1), unless ``cameras`` is set.
+        cameras: explicit raw camera -> 0-based id map (PersonX's {3,4,8,10,11,12}).
+        drop_junk: drop pid -1 (Market's junk boxes).
+        splits: (split name, folder name) pairs.
+    """
+
+    dataset: str
+    regex: re.Pattern[str] = re.compile(r"^(-?\d+)_c(\d+)")
+    pattern: str = "<pid>_c<cam>_<...>.jpg, e.g. 0002_c1s1_000451_03.jpg"
+    num_cams: int = 6
+    cameras: Mapping[int, int] | None = None
+    drop_junk: bool = True
+    splits: tuple[tuple[str, str], ...] = MARKET_SPLITS
+
+    def camid(self, raw: int, path: Path) -> int:
+        """The 0-based camera of a raw camera number, or an error naming the file."""
+        if self.cameras is not None:
+            if raw not in self.cameras:
+                raise DatasetError(
+                    f"{self.dataset}: camera c{raw} of {str(path)!r} is not one of the data set's cameras "
+                    f"{sorted(self.cameras)}"
+                )
+            return self.cameras[raw]
+        if not 1 <= raw <= self.num_cams:
+            raise DatasetError(
+                f"{self.dataset}: camera c{raw} of {str(path)!r} is outside 1..{self.num_cams}; expected {self.pattern}"
+            )
+        return raw - 1
+
+    def layout(self, folder: str) -> str:
+        """The expected tree, for error messages."""
+        names = "\n".join(f"    {f}/   *.jpg named {self.pattern}" for _, f in self.splits)
+        return f"  <root>/{folder}/\n{names}"
+
+    def parse_split(self, base: Path, sub: str, split: str, folder_name: str) -> list[Sample]:
+        """The samples of one split folder (junk dropped where the data set has it)."""
+        folder = require_dir(base / sub, f"{split} split", self.layout(folder_name))
+        samples = []
+        for path in list_images(folder):
+            match = parse_basename(path, self.regex, self.pattern, self.dataset)
+            pid = int(match.group(1))
+            if pid == -1 and self.drop_junk:
+                continue
+            camid = self.camid(int(match.group(2)), path)
+            samples.append(Sample(path=str(path), pid=pid, camid=camid, relpath=relpath(path, base)))
+        require_nonempty(samples, split, folder, self.dataset)
+        return samples
+
+    def load(self, base: Path, folder_name: str, prefix: str = "") -> dict[str, list[Sample]]:
+        """All splits under ``base/prefix``; the train split relabelled 0..N-1."""
+        out = {}
+        for split, sub in self.splits:
+            samples = self.parse_split(base, f"{prefix}{sub}", split, folder_name)
+            out[split] = relabel(samples) if split == "train" else samples
+        return out
