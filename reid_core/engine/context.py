@@ -120,11 +120,11 @@ class EpochLoader:
         return DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler, drop_last=True, **common)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._passes > 0 and hasattr(self.sampler, "set_epoch"):
+            # a further pass within an epoch (a cycled loader): a fresh but reproducible order
+            self.sampler.set_epoch(self.epoch * 1000 + self._passes)
         loader = self._loader()
         self._passes += 1
-        if hasattr(self.sampler, "set_epoch") and self._passes > 1:
-            # a second pass within an epoch (cycled loader): a fresh but reproducible order
-            self.sampler.set_epoch(self.epoch * 1000 + self._passes)
         return iter(loader)
 
     def __len__(self) -> int:
