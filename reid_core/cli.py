@@ -21,9 +21,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions shown as a one-line error, not a traceback."""
     from reid_core.datasets.base import DatasetError
     from reid_core.evaluation.base import EvaluationError
+    from reid_core.engine.errors import EngineError
+    from reid_core.models.weights import WeightsError
     from reid_core.plugins import PluginError
 
-    return (*USER_ERRORS, DatasetError, EvaluationError, PluginError)
+    return (*USER_ERRORS, DatasetError, EvaluationError, PluginError, EngineError, WeightsError)
 
 
 class ReidGroup(click.Group):

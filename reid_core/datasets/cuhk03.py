@@ -8,11 +8,12 @@ itself, as the camera-mixup code does; the variant then follows the folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from reid_core.datasets.base import DatasetError, EvalSpec, ReidDataset
 from reid_core.datasets.layout import check_options, choice_option, find_dataset_dir, require_valid_queries
-from reid_core.datasets.market_style import MarketStyle
+from reid_core.datasets.market_style import AP_OPTION, MarketStyle, market_evaluations
 
 FOLDERS = ("cuhk03-np", "cuhk03_np", "CUHK03-NP")
 VARIANTS = ("labeled", "detected")
@@ -30,7 +31,7 @@ class CUHK03(ReidDataset):
     evaluations = (EvalSpec("market"),)
 
     def __init__(self, root: str | None = None, **options: str) -> None:
-        check_options(self.name, options, {"variant": "labeled (default) or detected"})
+        check_options(self.name, options, {"variant": "labeled (default) or detected", **AP_OPTION})
         explicit = "variant" in options
         variant = choice_option(self.name, options, "variant", VARIANTS, "labeled")
         own = Path(root).expanduser() if root else None
@@ -40,7 +41,7 @@ class CUHK03(ReidDataset):
                     f"cuhk03: --root {str(own)!r} is the {own.name} folder but variant={variant} was asked; "
                     "point --root at the folder holding cuhk03-np/ to choose the variant"
                 )
-            base, prefix, variant = own.parent.resolve(), f"{own.name}/", own.name
+            base, prefix, variant = Path(os.path.abspath(own.parent)), f"{own.name}/", own.name
         else:
             base = find_dataset_dir(
                 root,
@@ -53,4 +54,10 @@ class CUHK03(ReidDataset):
         self.variant = variant
         splits = STYLE.load(base, FOLDERS[0], prefix=prefix)
         require_valid_queries(splits["query"], splits["gallery"], self.name)
-        super().__init__(splits["train"], splits["query"], splits["gallery"], root=str(base))
+        super().__init__(
+            splits["train"],
+            splits["query"],
+            splits["gallery"],
+            evaluations=market_evaluations(self.name, options),
+            root=str(base),
+        )

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from reid_core.datasets.base import EvalSpec, ReidDataset
 from reid_core.datasets.layout import check_options, find_dataset_dir, require_valid_queries
-from reid_core.datasets.market_style import MarketStyle
+from reid_core.datasets.market_style import AP_OPTION, MarketStyle, market_evaluations
 
 FOLDERS = ("DukeMTMC-reID",)
-STYLE = MarketStyle("dukemtmcreid", num_cams=8, pattern="<pid>_c<cam>_f<frame>.jpg, e.g. 0005_c2_f0046985.jpg")
+STYLE = MarketStyle(
+    "dukemtmcreid", num_cams=8, pattern="<pid>_c<cam>_f<frame>.jpg, e.g. 0005_c2_f0046985.jpg"
+)
 
 
 class DukeMTMCreID(ReidDataset):
@@ -21,7 +23,7 @@ class DukeMTMCreID(ReidDataset):
     evaluations = (EvalSpec("market"),)
 
     def __init__(self, root: str | None = None, **options: str) -> None:
-        check_options(self.name, options, {})
+        check_options(self.name, options, AP_OPTION)
         base = find_dataset_dir(
             root,
             dataset=self.name,
@@ -32,4 +34,10 @@ class DukeMTMCreID(ReidDataset):
         )
         splits = STYLE.load(base, FOLDERS[0])
         require_valid_queries(splits["query"], splits["gallery"], self.name)
-        super().__init__(splits["train"], splits["query"], splits["gallery"], root=str(base))
+        super().__init__(
+            splits["train"],
+            splits["query"],
+            splits["gallery"],
+            evaluations=market_evaluations(self.name, options),
+            root=str(base),
+        )

@@ -63,14 +63,20 @@ def find_dataset_dir(
         return all((path / m).exists() for m in markers)
 
     candidates = [base / f for f in folders]
+    if base.is_dir():  # the same names in another case (market-1501-v15.09.15)
+        lower = {f.lower() for f in folders if "/" not in f}
+        candidates.extend(
+            c for c in sorted(base.iterdir()) if c.name.lower() in lower and c.name not in folders
+        )
     candidates.append(base)
     for alias in dict.fromkeys([dataset, dataset.lower(), *aliases]):
         candidates.extend(base / alias / f for f in folders)
     for cand in candidates:
         if cand.is_dir() and holds_markers(cand):
-            return cand.resolve()
+            return Path(os.path.abspath(cand))
     # Report the most useful partial match: a folder with the right name but missing markers.
-    partial = next((c for c in candidates if c.is_dir() and c.name in folders), None)
+    names = {f.split("/")[-1].lower() for f in folders}
+    partial = next((c for c in candidates if c.is_dir() and c.name.lower() in names), None)
     where = partial if partial is not None else base
     missing = [m for m in markers if not (where / m).exists()]
     raise DatasetError(
@@ -87,18 +93,21 @@ def require_dir(path: Path, what: str, layout: str) -> Path:
     return path
 
 
-def list_images(folder: Path, *, recursive: bool = False, exts: Sequence[str] = IMAGE_EXTENSIONS) -> list[Path]:
+def list_images(
+    folder: Path, *, recursive: bool = False, exts: Sequence[str] = IMAGE_EXTENSIONS
+) -> list[Path]:
     """Image files in ``folder`` (sorted; other files such as ``Thumbs.db`` are ignored)."""
     pattern = "**/*" if recursive else "*"
     return sorted(p for p in folder.glob(pattern) if p.suffix.lower() in exts and p.is_file())
 
 
-def parse_basename(path: Path, regex: re.Pattern[str], pattern: str, dataset: str) -> re.Match[str]:
+def parse_basename(path: Path | str, regex: re.Pattern[str], pattern: str, dataset: str) -> re.Match[str]:
     """Match ``regex`` against the file's basename, or raise an error naming the file and pattern."""
-    match = regex.match(path.name)
+    name = os.path.basename(path)
+    match = regex.match(name)
     if match is None:
         raise DatasetError(
-            f"{dataset}: cannot parse file name {path.name!r} ({str(path)!r}); expected {pattern}. "
+            f"{dataset}: cannot parse file name {name!r} ({str(path)!r}); expected {pattern}. "
             "Remove or rename files that do not follow the data set's naming."
         )
     return match
@@ -112,7 +121,9 @@ def relpath(path: Path, base: Path) -> str:
 def relabel(samples: list[Sample], *, clothes: bool = True) -> list[Sample]:
     """Train pids (and clothes ids) relabelled to 0..N-1 in sorted order of the raw values."""
     pid_map = {p: i for i, p in enumerate(sorted({s.pid for s in samples}))}
-    clo_map = {c: i for i, c in enumerate(sorted({s.clothes_id for s in samples if s.clothes_id is not None}))}
+    clo_map = {
+        c: i for i, c in enumerate(sorted({s.clothes_id for s in samples if s.clothes_id is not None}))
+    }
     out = []
     for s in samples:
         changes: dict[str, object] = {"pid": pid_map[s.pid]}
@@ -145,22 +156,37 @@ def read_list_file(path: Path, dataset: str, *, min_fields: int = 1) -> list[tup
     return rows
 
 
-def resolve_listed(base: Path, listed: str, list_file: Path, line: int, dataset: str) -> Path:
-    """The file a list-file line names, which must lie inside ``base`` and exist."""
-    target = (base / listed).resolve()
-    try:
-        target.relative_to(base.resolve())
-    except ValueError:
+def inside(base: Path | str, listed: str) -> str | None:
+    """``base/listed`` as a normalised absolute path, or None when ``..`` parts lead outside ``base``.
+
+    Symbolic links are not resolved: an image folder linked from another disk is inside. Works on
+    strings, since list files hold up to 126,000 lines (MSMT17).
+    """
+    base_abs = os.path.abspath(base)
+    target = os.path.normpath(os.path.join(base_abs, listed))
+    if not target.startswith(base_abs.rstrip(os.sep) + os.sep):
+        return None
+    return target
+
+
+def resolve_listed(base: Path, listed: str, list_file: Path, line: int, dataset: str) -> tuple[str, str]:
+    """``(absolute path, path relative to base)`` of the file a list-file line names.
+
+    The file must lie inside ``base`` (the data set's folder) and exist.
+    """
+    target = inside(base, listed)
+    if target is None:
         raise DatasetError(
             f"{dataset}: {list_file.name} line {line} points outside the data set folder {str(base)!r}: "
             f"{listed!r}. List files must hold paths relative to that folder."
-        ) from None
-    if not target.is_file():
+        )
+    if not os.path.isfile(target):
         raise DatasetError(
-            f"{dataset}: {list_file.name} line {line} names a missing file {str(target)!r}; "
+            f"{dataset}: {list_file.name} line {line} names a missing file {target!r}; "
             "is the copy of the data set complete?"
         )
-    return target
+    rel = target[len(os.path.abspath(base).rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+    return target, rel
 
 
 def require_nonempty(samples: Sequence[Sample], split: str, where: Path | str, dataset: str) -> None:
@@ -217,10 +243,14 @@ def check_options(dataset: str, options: Mapping[str, str], allowed: Mapping[str
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         valid = "; ".join(f"{k}: {v}" for k, v in allowed.items()) or "(none)"
-        raise DatasetError(f"data set {dataset!r} has no option {', '.join(map(repr, unknown))}. Options: {valid}")
+        raise DatasetError(
+            f"data set {dataset!r} has no option {', '.join(map(repr, unknown))}. Options: {valid}"
+        )
 
 
-def choice_option(dataset: str, options: Mapping[str, str], key: str, choices: Sequence[str], default: str) -> str:
+def choice_option(
+    dataset: str, options: Mapping[str, str], key: str, choices: Sequence[str], default: str
+) -> str:
     """A string option restricted to ``choices``."""
     value = str(options.get(key, default)).strip().lower()
     if value not in choices:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from reid_core.datasets.base import EvalSpec, ReidDataset
 from reid_core.datasets.layout import check_options, find_dataset_dir, require_valid_queries
-from reid_core.datasets.market_style import MarketStyle
+from reid_core.datasets.market_style import AP_OPTION, MarketStyle, market_evaluations
 
 FOLDERS = ("Market-1501-v15.09.15", "Market-1501")
-STYLE = MarketStyle("market1501", num_cams=6, pattern="<pid>_c<cam>s<seq>_<frame>_<box>.jpg, e.g. 0002_c1s1_000451_03.jpg")
+STYLE = MarketStyle(
+    "market1501", num_cams=6, pattern="<pid>_c<cam>s<seq>_<frame>_<box>.jpg, e.g. 0002_c1s1_000451_03.jpg"
+)
 
 
 class Market1501(ReidDataset):
@@ -21,7 +23,7 @@ class Market1501(ReidDataset):
     evaluations = (EvalSpec("market"),)
 
     def __init__(self, root: str | None = None, **options: str) -> None:
-        check_options(self.name, options, {})
+        check_options(self.name, options, AP_OPTION)
         base = find_dataset_dir(
             root,
             dataset=self.name,
@@ -31,4 +33,10 @@ class Market1501(ReidDataset):
         )
         splits = STYLE.load(base, FOLDERS[0])
         require_valid_queries(splits["query"], splits["gallery"], self.name)
-        super().__init__(splits["train"], splits["query"], splits["gallery"], root=str(base))
+        super().__init__(
+            splits["train"],
+            splits["query"],
+            splits["gallery"],
+            evaluations=market_evaluations(self.name, options),
+            root=str(base),
+        )

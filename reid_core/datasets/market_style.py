@@ -10,8 +10,28 @@ from pathlib import Path
 import attrs
 
 from reid_core.data.sample import Sample
-from reid_core.datasets.base import DatasetError
-from reid_core.datasets.layout import list_images, parse_basename, relabel, relpath, require_dir, require_nonempty
+from reid_core.datasets.base import DatasetError, EvalSpec
+from reid_core.datasets.layout import (
+    choice_option,
+    list_images,
+    parse_basename,
+    relabel,
+    relpath,
+    require_dir,
+    require_nonempty,
+)
+
+#: The option every Market-family data set takes: which average precision the evaluation reports.
+AP_OPTION = {
+    "ap": "non-interpolated (default; torchreid, CAL, ICSR) or trapezoid (Market-1501's official AP, camera-mixup)"
+}
+
+
+def market_evaluations(dataset: str, options: Mapping[str, str]) -> list[EvalSpec]:
+    """The ``market`` evaluation, with ``ap=trapezoid`` passed on when asked for."""
+    ap = choice_option(dataset, options, "ap", ("non-interpolated", "trapezoid"), "non-interpolated")
+    return [EvalSpec("market", options={} if ap == "non-interpolated" else {"ap": ap})]
+
 
 MARKET_SPLITS = (("train", "bounding_box_train"), ("query", "query"), ("gallery", "bounding_box_test"))
 
@@ -55,8 +75,8 @@ class MarketStyle:
 
     def layout(self, folder: str) -> str:
         """The expected tree, for error messages."""
-        names = "\n".join(f"    {f}/   *.jpg named {self.pattern}" for _, f in self.splits)
-        return f"  <root>/{folder}/\n{names}"
+        names = "  ".join(f"{f}/" for _, f in self.splits)
+        return f"  <root>/{folder}/\n    {names}   (images named {self.pattern})"
 
     def parse_split(self, base: Path, sub: str, split: str, folder_name: str) -> list[Sample]:
         """The samples of one split folder (junk dropped where the data set has it)."""

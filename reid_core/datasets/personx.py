@@ -11,7 +11,7 @@ import re
 
 from reid_core.datasets.base import EvalSpec, ReidDataset
 from reid_core.datasets.layout import check_options, find_dataset_dir, require_valid_queries
-from reid_core.datasets.market_style import MarketStyle
+from reid_core.datasets.market_style import AP_OPTION, MarketStyle, market_evaluations
 
 FOLDERS = ("PersonX",)
 CAMERAS = (3, 4, 8, 10, 11, 12)
@@ -31,7 +31,7 @@ class PersonX(ReidDataset):
     evaluations = (EvalSpec("market"),)
 
     def __init__(self, root: str | None = None, **options: str) -> None:
-        check_options(self.name, options, {})
+        check_options(self.name, options, AP_OPTION)
         base = find_dataset_dir(
             root,
             dataset=self.name,
@@ -41,4 +41,10 @@ class PersonX(ReidDataset):
         )
         splits = STYLE.load(base, FOLDERS[0])
         require_valid_queries(splits["query"], splits["gallery"], self.name)
-        super().__init__(splits["train"], splits["query"], splits["gallery"], root=str(base))
+        super().__init__(
+            splits["train"],
+            splits["query"],
+            splits["gallery"],
+            evaluations=market_evaluations(self.name, options),
+            root=str(base),
+        )

@@ -180,7 +180,9 @@ class RunContext:
         With ``labels``, the batch's ``pid`` is the label and samples labelled -1 are left out;
         ``index`` always refers to the position in ``samples``.
         """
-        from reid_core.data import ImageDataset, build_sampler, build_train_transform
+        from reid_core.data.image_dataset import ImageDataset
+        from reid_core.data.samplers import build_sampler
+        from reid_core.data.transforms import build_train_transform
 
         data = self.config.data
         batch_size = batch_size or data.batch_size
@@ -199,12 +201,13 @@ class RunContext:
             raise ValueError("train_loader: every sample is labelled -1; nothing to train on")
         pids = [labels[i] if labels is not None else samples[i].pid for i in keep]
         dataset = ImageDataset(samples, transform, labels=labels)
+        per_rank = max(batch_size // self.world_size, 1)
         inner = build_sampler(
             sampler,
             pids=pids,
             camids=[samples[i].camid for i in keep],
             modalities=[samples[i].modality for i in keep],
-            batch_size=batch_size,
+            batch_size=per_rank,
             num_instances=num_instances,
             seed=self.config.train.seed,
             rank=self.rank,
@@ -212,7 +215,6 @@ class RunContext:
         )
         is_batch_sampler = bool(getattr(inner, "yields_batches", False))
         chosen = inner if len(keep) == len(samples) else _Remapped(inner, keep)
-        per_rank = max(batch_size // self.world_size, 1)
         loader = EpochLoader(
             dataset,
             chosen,
@@ -227,7 +229,8 @@ class RunContext:
 
     def extract_features(self, samples: Sequence[Sample], *, transform: Any = None) -> torch.Tensor:
         """Test-mode features ``[N, D]`` (float32, CPU) of ``samples`` in order, computed across ranks."""
-        from reid_core.data import ImageDataset, build_test_transform
+        from reid_core.data.image_dataset import ImageDataset
+        from reid_core.data.transforms import build_test_transform
 
         if self.method is None:
             raise RuntimeError("extract_features() needs the method; the engine sets context.method")

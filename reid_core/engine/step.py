@@ -105,11 +105,18 @@ class StepRunner:
             iteration=self.iteration,
         )
 
-    def optimize(self, losses: Mapping[str, torch.Tensor], optimizers: str | Sequence[str]) -> torch.Tensor:
+    def optimize(
+        self,
+        losses: Mapping[str, torch.Tensor],
+        optimizers: str | Sequence[str],
+        *,
+        retain_graph: bool = False,
+    ) -> torch.Tensor:
         """Check, back-propagate the sum of ``losses`` and step the named optimizers.
 
         Under accumulation the gradients of ``accumulate`` iterations are averaged before a step.
-        Returns the detached total (unscaled).
+        ``retain_graph`` keeps the graph for a later ``optimize`` call that back-propagates
+        through the same forward pass. Returns the detached total (unscaled).
         """
         names = [optimizers] if isinstance(optimizers, str) else list(optimizers)
         available = self._optimizers()
@@ -126,9 +133,9 @@ class StepRunner:
         total = terms[0] if len(terms) == 1 else torch.stack([t.float().reshape(()) for t in terms]).sum()
         backward = total / self.accumulate if self.accumulate > 1 else total
         if self.scaler is not None:
-            self.scaler.scale(backward).backward()
+            self.scaler.scale(backward).backward(retain_graph=retain_graph)
         else:
-            backward.backward()
+            backward.backward(retain_graph=retain_graph)
         if self.is_update_step:
             chosen = [available[n] for n in names]
             if self.grad_clip > 0:

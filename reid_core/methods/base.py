@@ -43,6 +43,7 @@ class Context(Protocol):
     world_size: int
     is_main: bool
     output_dir: Any  #: pathlib.Path of the run folder
+    epoch: int  #: the current global epoch (0-based), set before ``on_epoch_start``
 
     def prepare(self, module: nn.Module, *, find_unused_parameters: bool = False) -> nn.Module:
         """Move a module to the device and, under DDP, wrap it. Call in ``setup_stage``."""
@@ -79,9 +80,12 @@ class StepContext(Protocol):
     iteration: int  #: iteration within the epoch
     global_step: int
 
-    def optimize(self, losses: dict[str, torch.Tensor], optimizers: str | Sequence[str]) -> torch.Tensor:
+    def optimize(
+        self, losses: dict[str, torch.Tensor], optimizers: str | Sequence[str], *, retain_graph: bool = False
+    ) -> torch.Tensor:
         """Check every loss term for NaN/inf (naming it), back-propagate their sum with the AMP
         scaler, clip, and step then zero the named optimizers (respecting accumulation).
+        ``retain_graph=True`` keeps the graph for a later call through the same forward.
         Returns the detached total."""
 
 
@@ -125,12 +129,21 @@ class Method(abc.ABC):
     def setup_stage(self, stage: Stage) -> None:
         """Build models, optimizers and schedulers for ``stage`` (called at every stage start,
         also before a checkpoint is restored). Register them with ``add_module``,
-        ``add_optimizer`` and ``add_scheduler``."""
+        ``add_optimizer`` and ``add_scheduler``.
+
+        The engine calls :meth:`reset` just before, so only what this call registers is trained,
+        stepped and checkpointed in the stage: a module kept across stages (kept in an attribute)
+        is registered again here. On resume only the checkpoint's stage is set up, then its
+        weights are loaded, so build what the stage needs even when earlier stages did not run
+        in this process."""
 
     @abc.abstractmethod
     def train_loaders(self, stage: Stage) -> dict[str, Iterable[Any]]:
         """Named training loaders; each step gets one batch of each, as ``batch[name]``.
-        Called at the start of each epoch, after ``on_epoch_start``."""
+        Called at the start of each epoch, after ``on_epoch_start``. An epoch is
+        ``stage.iters_per_epoch`` steps, or one pass over the first loader; a loader that runs
+        out earlier starts again. Loaders with ``set_epoch`` (those of ``Context.train_loader``)
+        are told the global epoch, so their order is reproducible on resume."""
 
     def on_epoch_start(self, epoch: int, stage: Stage) -> None:
         """Work before an epoch (pseudo labels, memory refresh). ``epoch`` is the stage epoch."""

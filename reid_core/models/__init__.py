@@ -1,24 +1,54 @@
 """Backbones (ResNet, ResNet-IBN-a), global pooling (avg, max, maxavg, GeM), the BNNeck head and
 pretrained-weights loading from local files. Backbones are built through the registry, so that a
-plugin's backbone is used exactly like a core one."""
+plugin's backbone is used exactly like a core one.
+
+The submodules (which need torch and torchvision) are imported on first access, so that loading the
+builtin plugins (every ``reid`` command) stays fast.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from torch import nn
 
-from reid_core.models.heads import BNNeck
-from reid_core.models.ibn import IBN
-from reid_core.models.pooling import GeM, build_pooling
-from reid_core.models.resnet import ResNet, build_resnet
-from reid_core.models.weights import (
-    LoadReport,
-    WeightsError,
-    WeightsNotFoundError,
-    load_pretrained,
-    resolve_weights,
-)
+    from reid_core.models.heads import BNNeck
+    from reid_core.models.ibn import IBN
+    from reid_core.models.pooling import GeM, build_pooling
+    from reid_core.models.resnet import ResNet, build_resnet
+    from reid_core.models.weights import (
+        LoadReport,
+        WeightsError,
+        WeightsNotFoundError,
+        load_pretrained,
+        resolve_weights,
+    )
+
+_LAZY = {
+    "BNNeck": "heads",
+    "IBN": "ibn",
+    "GeM": "pooling",
+    "build_pooling": "pooling",
+    "ResNet": "resnet",
+    "build_resnet": "resnet",
+    "LoadReport": "weights",
+    "WeightsError": "weights",
+    "WeightsNotFoundError": "weights",
+    "load_pretrained": "weights",
+    "resolve_weights": "weights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule defining ``name`` on first access (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reid_core.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"reid_core.models.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def build_backbone(name: str, **kwargs: Any) -> nn.Module:

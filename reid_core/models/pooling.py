@@ -65,9 +65,10 @@ class GeM(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, C, h, w]`` -> ``[B, C]``."""
-        pooled = F.avg_pool2d(x.clamp(min=self.eps).pow(self.p), kernel_size=x.shape[-2:])
-        return pooled.pow(1.0 / self.p).flatten(1)
+        """``[B, C, h, w]`` -> ``[B, C]`` (computed in float32: ``eps ** p`` underflows in half precision)."""
+        p = self.p.float()
+        pooled = F.avg_pool2d(x.float().clamp(min=self.eps).pow(p), kernel_size=x.shape[-2:])
+        return pooled.pow(1.0 / p).flatten(1).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"p={float(self.p.detach()[0]):.4f}, eps={self.eps}"

@@ -81,8 +81,8 @@ def _how_to_get(file_name: str) -> str:
     url = KNOWN_FILES.get(file_name)
     where = f"download it from {url} " if url else "get it from its publisher "
     return (
-        f"{where}on a machine with network access and put it in ${WEIGHTS_DIR_ENV} "
-        f"(or set model.pretrained to its path); model.pretrained = 'none' trains from scratch"
+        f"{where}on a machine with network access and put it in ${WEIGHTS_DIR_ENV}, or give its path as the "
+        "method's pretrained option (--set <method>.pretrained=/path/to/file); pretrained = 'none' trains from scratch"
     )
 
 

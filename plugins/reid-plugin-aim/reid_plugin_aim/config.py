@@ -41,6 +41,7 @@ class AIMConfig:
     Args:
         backbone: registered backbone of both encoders (ID branch ``E`` and clothing branch ``E_C``).
         pretrained: weights of both encoders (``imagenet``, a path, or ``none``).
+        width: stem width of ResNet backbones (64 standard; smaller for CPU demos, no ImageNet weights).
         last_stride: stride of the last stage (1: a 24x12 map for 384x192 inputs).
         epochs: training epochs (official: 100).
         lr: Adam learning rate of the three optimizers.
@@ -63,6 +64,7 @@ class AIMConfig:
 
     backbone: str = "resnet50"
     pretrained: str = "imagenet"
+    width: int = attrs.field(default=64, validator=_positive)
     last_stride: int = attrs.field(default=1, validator=_positive)
     epochs: int = attrs.field(default=100, validator=_positive)
     lr: float = attrs.field(default=3.5e-4, validator=_positive)
@@ -94,16 +96,18 @@ PROFILES: dict[str, dict[str, Any]] = {
         "data": {
             "height": 64,
             "width": 32,
-            "batch_size": 16,
+            "batch_size": 32,
             "num_instances": 4,
             "num_workers": 0,
-            "eval_batch_size": 64,
+            "eval_batch_size": 128,
         },
-        "train": {"amp": "off", "eval_every": 0},
+        "train": {"amp": "off", "eval_every": 0, "log_every": 10},
         "aim": {
             "backbone": "resnet18",
+            "width": 32,
             "pretrained": "none",
             "epochs": 6,
+            "lr": 1e-3,
             "milestones": (4,),
             "start_epoch": 2,
             "part_dim": 32,

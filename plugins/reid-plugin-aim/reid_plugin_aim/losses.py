@@ -34,7 +34,7 @@ class CosineCrossEntropy(nn.Module):
 
     def forward(self, cosines: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean CE of the scaled cosines ``[B, K]`` against class indices ``[B]``."""
-        return F.cross_entropy(self.s * cosines, targets)
+        return F.cross_entropy(self.s * cosines.float(), targets)
 
 
 class ClothesAdversarialLoss(nn.Module):
@@ -53,7 +53,7 @@ class ClothesAdversarialLoss(nn.Module):
 
     def forward(self, cosines: torch.Tensor, clothes: torch.Tensor, positive_mask: torch.Tensor) -> torch.Tensor:
         """``cosines [B,K]``, clothes labels ``[B]``, ``positive_mask [B,K]`` (row of pid2clothes)."""
-        z = self.s * cosines
+        z = self.s * cosines.float()  # fp32 even under autocast: exp(16 cos) is large
         positive = positive_mask.to(dtype=torch.bool, device=z.device)
         negatives = z.masked_fill(positive, float("-inf"))
         neg_lse = torch.logsumexp(negatives, dim=1, keepdim=True)  # -inf if no negatives
@@ -71,6 +71,6 @@ def symmetric_kl(p_cosines: torch.Tensor, q_cosines: torch.Tensor) -> torch.Tens
     (``delta_A`` on the ID feature, detached): softmax over the UNSCALED cosines, sum reduction,
     as in the official code (``kl_div(log Q, P, 'sum') + kl_div(log P, Q, 'sum')``).
     """
-    log_p = F.log_softmax(p_cosines, dim=1)
-    log_q = F.log_softmax(q_cosines.detach(), dim=1)
+    log_p = F.log_softmax(p_cosines.float(), dim=1)
+    log_q = F.log_softmax(q_cosines.detach().float(), dim=1)
     return ((log_p.exp() - log_q.exp()) * (log_p - log_q)).sum()

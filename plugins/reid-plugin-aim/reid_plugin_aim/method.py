@@ -46,7 +46,8 @@ class AIMError(ValueError):
 def _build_backbone(cfg: AIMConfig) -> nn.Module:
     from reid_core.models import build_backbone
 
-    return build_backbone(cfg.backbone, pretrained=cfg.pretrained, last_stride=cfg.last_stride)
+    extra = {"width": cfg.width} if cfg.width != 64 else {}  # only ResNets know ``width``
+    return build_backbone(cfg.backbone, pretrained=cfg.pretrained, last_stride=cfg.last_stride, **extra)
 
 
 def _build_pooling() -> nn.Module:
@@ -114,7 +115,7 @@ class AIM(Method):
         self.add_scheduler("main", torch.optim.lr_scheduler.MultiStepLR(main, milestones, gamma=cfg.gamma))
         self.add_scheduler("bias", torch.optim.lr_scheduler.MultiStepLR(bias, milestones, gamma=cfg.gamma))
 
-        self.id_loss = _build_loss("cross_entropy_ls", num_classes=num_pids, epsilon=cfg.epsilon)
+        self.id_loss = _build_loss("cross_entropy_ls", epsilon=cfg.epsilon)
         self.clothes_loss = CosineCrossEntropy(cfg.s)
         self.adv_loss = ClothesAdversarialLoss(cfg.s, cfg.epsilon)
         self.pair_loss = (
@@ -124,10 +125,12 @@ class AIM(Method):
 
     def train_loaders(self, stage: Stage) -> dict[str, Iterable[Any]]:
         """One P x K loader over the train split with the CAL/AIM train transform."""
-        from reid_core.data import build_train_transform
+        from reid_core.data.transforms import CAL_ERASING_FILL, build_train_transform
 
         data = self.config.data
-        transform = build_train_transform(data.height, data.width, random_crop="upscale")
+        transform = build_train_transform(
+            data.height, data.width, random_crop="upscale", erasing_fill=CAL_ERASING_FILL, interpolation="bilinear"
+        )
         loader = self.ctx.train_loader(
             self.ctx.dataset.train,
             sampler="identity",

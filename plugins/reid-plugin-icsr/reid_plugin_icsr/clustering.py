@@ -25,7 +25,7 @@ def resolve_n_clusters(num_samples: int, n_clusters: int = 0, ratio: float = 0.0
     elif ratio >= 1:
         k = int(num_samples // ratio)
     elif ratio > 0:
-        k = int(round(num_samples * ratio))
+        k = round(num_samples * ratio)
     else:
         raise ValueError("resolve_n_clusters: give n_clusters > 0 or ratio > 0")
     return max(1, min(k, num_samples))

@@ -9,7 +9,6 @@ contributes at most one information node, whose score is above the mean score of
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import attrs
 import numpy as np
@@ -132,7 +131,3 @@ def information_nodes(
     log.debug("infomap: %d modules, %d information nodes", int(modules.max(initial=-1)) + 1, len(nodes))
     return nodes, modules
 
-
-def local_label_array(values: Sequence[int]) -> np.ndarray:
-    """An int64 array of labels (helper for callers holding lists)."""
-    return np.asarray(values, dtype=np.int64)

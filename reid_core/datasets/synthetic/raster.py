@@ -41,7 +41,9 @@ class Canvas:
         dy = np.float32(by - ay)
         l2 = dx * dx + dy * dy
         if l2 > 1e-6:
-            t = np.clip((px * dx + py * dy) / l2, 0, 1)
+            t = (px * dx + py * dy) * (np.float32(1.0) / l2)
+            np.maximum(t, np.float32(0.0), out=t)
+            np.minimum(t, np.float32(1.0), out=t)
             ex = px - t * dx
             ey = py - t * dy
         else:
@@ -71,7 +73,7 @@ class Canvas:
         if box is None or y1 <= y0:
             return
         bx0, by0, bx1, by1 = box
-        t = np.clip((self.ys[by0:by1] - np.float32(y0)) / np.float32(y1 - y0), 0, 1)
+        t = (self.ys[by0:by1] - np.float32(y0)) * np.float32(1.0 / (y1 - y0))
         left = np.float32(xl0) + t * np.float32(xl1 - xl0)
         right = np.float32(xr0) + t * np.float32(xr1 - xr0)
         xs = self.xs[:, bx0:bx1]

@@ -1,0 +1,126 @@
+"""End to end through the engine: train a few steps on a PRCC-layout tree and on synthetic-cc,
+evaluate (also from the checkpoint and through ``reid eval``), and stop on a NaN AIM loss."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reid_plugin_aim.method as aim_method
+import torch
+from click.testing import CliRunner
+from reid_plugin_aim.method import AIM, MODULE_NAMES
+
+from reid_core.cli import build_cli
+from reid_core.datasets.fixtures import write_layout
+from reid_core.engine import evaluate_checkpoint, train_run
+from reid_core.engine.errors import NonFiniteLossError
+from reid_core.plugins import get_plugin_manager
+from reid_core.resolve import resolve_run_config
+
+pytestmark = pytest.mark.slow
+
+#: Tiny but complete: 2 epochs, the AIM terms on from the second one.
+TINY = [
+    "data.height=32",
+    "data.width=16",
+    "data.batch_size=8",
+    "data.num_instances=4",
+    "data.eval_batch_size=16",
+    "aim.width=8",
+    "aim.part_dim=8",
+    "aim.epochs=2",
+    "aim.milestones=[1]",
+    "aim.start_epoch=1",
+    "train.log_every=1",
+]
+
+
+@pytest.fixture(scope="module")
+def prcc_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("prcc-root")
+    write_layout("prcc", root, ids=6, seed=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def prcc_run(prcc_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, dict[str, Any]]:
+    torch.manual_seed(0)
+    config = resolve_run_config(AIM, dataset="prcc", root=str(prcc_root), profile="quick", sets=TINY, device="cpu")
+    out = tmp_path_factory.mktemp("aim-prcc") / "run"
+    metrics = train_run(AIM, config, output_dir=out)
+    return config, out, metrics
+
+
+def test_prcc_run_evaluates_cloth_changing_and_same_clothes(prcc_run: tuple[Any, Path, dict[str, Any]]) -> None:
+    _, out, metrics = prcc_run
+    assert set(metrics) == {"cloth-changing", "same-clothes"}
+    for key in metrics:
+        last = metrics[key]["last"]
+        assert 0.0 <= last["rank1"] <= 100.0 and 0.0 <= last["mAP"] <= 100.0
+        assert last["queries"] > 0
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+
+
+def test_prcc_run_gates_the_aim_terms_by_epoch(prcc_run: tuple[Any, Path, dict[str, Any]]) -> None:
+    _, out, _ = prcc_run
+    state = torch.load(out / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    first, second = state["history"]
+    aim_terms = {"loss/cal", "loss/adv", "loss/kl"}
+    assert not aim_terms & set(first)
+    assert aim_terms <= set(second)
+    assert {"loss/id", "loss/clothes_c", "loss/clothes_a"} <= set(first)
+    assert {"lr/main", "lr/bias", "lr/clothes"} <= set(second)
+    assert second["lr/main"] == pytest.approx(1e-4) and second["lr/clothes"] == pytest.approx(1e-3)
+
+
+def test_checkpoint_holds_the_six_state_dicts(prcc_run: tuple[Any, Path, dict[str, Any]]) -> None:
+    _, out, _ = prcc_run
+    state = torch.load(out / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    assert tuple(state["modules"]) == MODULE_NAMES
+    assert set(state["optimizers"]) == {"main", "bias", "clothes"}
+    assert set(state["schedulers"]) == {"main", "bias"}
+    assert "linear.weight" in state["modules"]["fuse"]
+    assert "head.linear.weight" in state["modules"]["model2"]
+
+
+def test_evaluating_the_checkpoint_reproduces_the_run(prcc_run: tuple[Any, Path, dict[str, Any]]) -> None:
+    config, out, metrics = prcc_run
+    results = evaluate_checkpoint(AIM, config, out / "checkpoints" / "last.pt")
+    for key in metrics:
+        assert results[key]["rank1"] == pytest.approx(metrics[key]["last"]["rank1"])
+        assert results[key]["mAP"] == pytest.approx(metrics[key]["last"]["mAP"])
+
+
+def test_reid_eval_aim_cli(prcc_root: Path, prcc_run: tuple[Any, Path, dict[str, Any]]) -> None:
+    _, out, metrics = prcc_run
+    args = ["eval", "aim", "--dataset", "prcc", "--root", str(prcc_root), "--device", "cpu",
+            "--checkpoint", str(out / "checkpoints" / "last.pt"), "--json"]
+    result = CliRunner().invoke(build_cli(get_plugin_manager()), args)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output[result.output.index("{"):])
+    assert printed["cloth-changing"]["rank1"] == pytest.approx(metrics["cloth-changing"]["last"]["rank1"])
+
+
+def test_synthetic_cc_default_data_trains_and_evaluates(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    options = {"ids": "4", "test_ids": "3", "images": "2", "cameras": "3", "outfits": "2",
+               "height": "32", "width": "16", "cache_dir": str(tmp_path / "cache")}
+    config = resolve_run_config(AIM, options=options, sets=[*TINY, "train.max_iters=2"], device="cpu")
+    assert config.data.dataset == "synthetic-cc" and config.aim.backbone == "resnet18"  # quick profile
+    metrics = train_run(AIM, config, output_dir=tmp_path / "run")
+    assert "cloth-changing" in metrics and "standard" in metrics
+    assert all(0.0 <= m["last"]["rank1"] <= 100.0 for m in metrics.values())
+
+
+def test_nan_in_an_aim_loss_stops_the_run_and_names_it(
+    prcc_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aim_method, "symmetric_kl", lambda p, q: (p * float("nan")).sum())
+    sets = [*TINY, "aim.start_epoch=0", "aim.epochs=1"]
+    config = resolve_run_config(AIM, dataset="prcc", root=str(prcc_root), profile="quick", sets=sets, device="cpu")
+    with pytest.raises(NonFiniteLossError, match="'kl'") as info:
+        train_run(AIM, config, output_dir=tmp_path / "run")
+    assert info.value.terms == ["kl"] and info.value.epoch == 0

@@ -1,0 +1,95 @@
+"""Evaluation glue: features of each protocol's query and gallery splits, fed to its evaluator.
+
+A data set lists its evaluations (:class:`reid_core.datasets.EvalSpec`); the first one is the
+main metric. Results are keyed by ``spec.key`` (the evaluator's registered name unless the
+spec names itself), as in ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from reid_core.config import ConfigError
+from reid_core.engine import distributed
+from reid_core.evaluation.base import SplitLabels
+from reid_core.plugins import get_registry
+from reid_core.registry import suggest
+
+if TYPE_CHECKING:
+    from reid_core.datasets.base import ReidDataset
+    from reid_core.engine.context import RunContext
+    from reid_core.methods.base import Method
+
+logger = logging.getLogger(__name__)
+
+METRIC_NAMES = ("rank1", "rank5", "rank10", "rank20", "mAP", "mINP")
+
+
+def main_metric(best_metric: str, dataset: ReidDataset) -> tuple[str, str]:
+    """``(evaluation key, metric)`` used to pick the best epoch: ``train.best_metric`` or the
+    data set's first evaluation's rank-1 for ``auto``; an unknown name is a :class:`ConfigError`."""
+    keys = [spec.key for spec in dataset.evaluations]
+    if not keys:
+        raise ConfigError(f"data set {dataset.name!r} declares no evaluation; it cannot be trained with reid run")
+    if best_metric == "auto":
+        return keys[0], "rank1"
+    key, sep, metric = best_metric.rpartition("/")
+    if not sep or key not in keys:
+        choices = [f"{k}/{m}" for k in keys for m in METRIC_NAMES]
+        raise ConfigError(
+            f"train.best_metric = {best_metric!r} is not a metric of data set {dataset.name!r}."
+            f"{suggest(best_metric, choices)} Use 'auto' or one of: {', '.join(choices[:12])}..."
+        )
+    return key, metric
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, torch.Tensor)):
+        return float(value)
+    return value
+
+
+def evaluate(method: Method, context: RunContext, dataset: ReidDataset) -> dict[str, dict[str, Any]]:
+    """Run every evaluation of ``dataset`` with ``method``'s test features; same result on every rank."""
+    features: dict[str, torch.Tensor] = {}
+
+    def split_features(name: str) -> torch.Tensor:
+        if name not in features:
+            features[name] = context.extract_features(dataset.split(name))
+        return features[name]
+
+    results: dict[str, dict[str, Any]] = {}
+    registry = get_registry("evaluators")
+    for spec in dataset.evaluations:
+        query_features = split_features(spec.query)
+        gallery_features = split_features(spec.gallery)
+        if not context.is_main:
+            continue
+        evaluator = registry.create(spec.protocol, **spec.options)
+        raw = evaluator.evaluate(
+            query_features,
+            gallery_features,
+            SplitLabels.from_samples(dataset.split(spec.query)),
+            SplitLabels.from_samples(dataset.split(spec.gallery)),
+            metric=method.eval_metric,
+        )
+        results[spec.key] = {k: _plain(v) for k, v in raw.items()}
+        shown = " ".join(f"{k}={results[spec.key][k]:.2f}" for k in METRIC_NAMES if k in results[spec.key])
+        logger.info("eval %s: %s", spec.key, shown)
+    return distributed.broadcast_object(results, context.dist)
+
+
+def format_table(metrics: dict[str, dict[str, Any]], which: str = "last") -> str:
+    """A plain-text table of ``metrics.json`` content (one row per evaluation)."""
+    header = f"{'evaluation':<20}" + "".join(f"{m:>8}" for m in METRIC_NAMES)
+    rows = [header]
+    for key, entry in metrics.items():
+        values = entry.get(which, entry) if isinstance(entry, dict) else {}
+        rows.append(f"{key:<20}" + "".join(f"{values.get(m, float('nan')):>8.2f}" for m in METRIC_NAMES))
+    return "\n".join(rows)

@@ -1,0 +1,474 @@
+"""The training loop: stages -> epochs -> iterations, with evaluation, checkpoints and resume.
+
+:class:`Run` is what engine events receive (``run.config``, ``run.output_dir``, ``run.method``,
+``run.epoch``, ``run.is_main``). :func:`train_run` and :func:`evaluate_checkpoint` are what
+``reid run`` and ``reid eval`` call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+
+from reid_core import config as cfg
+from reid_core.engine import checkpoint as ckpt
+from reid_core.engine import distributed
+from reid_core.engine.context import RunContext, to_device
+from reid_core.engine.errors import EngineError
+from reid_core.engine.evaluate import evaluate, format_table, main_metric
+from reid_core.engine.outputs import RunOutput, read_metrics
+from reid_core.engine.progress import Progress
+from reid_core.engine.step import StepRunner, make_scaler
+from reid_core.methods.base import Method, Stage
+from reid_core.plugins import get_plugin_manager, get_registry
+
+logger = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def load_dataset(config: Any) -> Any:
+    """The run's data set from the registry (``data.root = ""`` means no root)."""
+    data = config.data
+    return get_registry("datasets").create(data.dataset, data.root or None, **dict(data.options))
+
+
+def _configure_determinism(config: Any, device: torch.device) -> None:
+    if config.train.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+
+def _config_diff(saved: Any, given: Any) -> list[str]:
+    """``key = value`` lines of the given config that differ from the saved one."""
+    saved_lines = set(cfg.dumps_toml(saved).splitlines())
+    return [line for line in cfg.dumps_toml(given).splitlines() if line.strip() and line not in saved_lines]
+
+
+class Run:
+    """One training run of a method on a data set, writing one output folder.
+
+    Args:
+        method_cls: the registered :class:`~reid_core.methods.Method` subclass.
+        config: the resolved run config (``data``, ``train``, the method's section).
+        output_dir: the run folder.
+        resume: continue from ``checkpoints/last.pt`` of ``output_dir``.
+        dataset: an already built data set (API and tests); default: ``config.data.dataset`` from the registry.
+    """
+
+    def __init__(
+        self, method_cls: type[Method], config: Any, output_dir: Path, *, resume: bool, dataset: Any = None
+    ) -> None:
+        self.method_cls = method_cls
+        self.config = config
+        self.output_dir = Path(output_dir)
+        self.resume = resume
+        self._dataset = dataset
+        self.method: Method | None = None
+        self.context: RunContext | None = None
+        self.stages: list[Stage] = []
+        self.stage_index = 0
+        self.stage_epoch = 0  # epochs completed in the current stage
+        self.epoch = 0  # epochs completed over all stages
+        self.global_step = 0
+        self.best_score: float | None = None
+        self.best_epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.last_results: dict[str, dict[str, Any]] = {}
+        self.best_results: dict[str, dict[str, Any]] = {}
+        self.finished = False
+        self.dist = distributed.DistInfo()
+        self.output = RunOutput(self.output_dir, enabled=False)
+        self.scaler: torch.amp.GradScaler | None = None
+        self.step: StepRunner | None = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main
+
+    # -- entry point ---------------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        """Train every stage (or continue), evaluate, and return the content of ``metrics.json``."""
+        self.dist = distributed.setup(self.config.train.device)
+        try:
+            state = self._check_output()
+            if state is not None and state.get("finished"):
+                # a warning so that it shows even where no logging is configured (the CLI)
+                logger.warning("the run in %s already finished (%d epochs); nothing to resume", self.output_dir,
+                               state["epoch"])
+                metrics = read_metrics(self.output_dir) or state.get("metrics", {})
+                return metrics
+            distributed.barrier(self.dist)
+            self._build(state)
+            self.output = RunOutput(self.output_dir, enabled=self.is_main)
+            self.output.open(self.config, purge_step=self.global_step if state is not None else None)
+            if self.is_main:
+                self._log_start()
+            if state is not None:
+                logger.info("resuming %s after epoch %d (stage %r)", self.output_dir, self.epoch,
+                            self.stages[self.stage_index].name)
+            get_plugin_manager().call_event("reid_run_start", run=self)
+            self._loop(restored=state is not None)
+            metrics = self.metrics()
+            if self.is_main:
+                logger.info("results (last epoch):\n%s", format_table(metrics, "last"))
+            get_plugin_manager().call_event("reid_run_end", run=self, metrics=metrics)
+            return metrics
+        finally:
+            self.output.close()
+            distributed.teardown(self.dist)
+
+    # -- set-up --------------------------------------------------------------------------------
+    def _log_start(self) -> None:
+        assert self.method is not None
+        train = self.config.train
+        stats = self.dataset.stats().get("train", {})
+        logger.info(
+            "run %s on %s (train: %s ids, %s images) -> %s", self.method.name, self.config.data.dataset,
+            stats.get("ids"), stats.get("images"), self.output_dir,
+        )
+        logger.info(
+            "device %s, %d process(es), amp %s, seed %d; stages: %s; best model by %s/%s",
+            self.dist.device, self.dist.world_size, train.amp, train.seed,
+            ", ".join(f"{s.name} ({s.epochs} epochs)" for s in self.stages), self.main_key, self.main_name,
+        )
+
+    def _check_output(self) -> dict[str, Any] | None:
+        """Refuse to overwrite a run; with ``resume``, read the saved config and ``last.pt``."""
+        config_path = self.output_dir / "config.toml"
+        last = self.output_dir / "checkpoints" / "last.pt"
+        if not self.resume:
+            if config_path.exists():
+                raise EngineError(
+                    f"output folder {str(self.output_dir)!r} already holds a run (config.toml); "
+                    "pass --resume to continue it, or choose another --output"
+                )
+            return None
+        if not config_path.exists():
+            raise EngineError(
+                f"--resume: {str(self.output_dir)!r} holds no run (no config.toml); "
+                "drop --resume to start a new run there"
+            )
+        saved = cfg.loads_toml(type(self.config), config_path.read_text(encoding="utf-8"))
+        diff = _config_diff(saved, self.config)
+        if diff:
+            logger.warning("--resume uses the saved config.toml; ignoring given values: %s", "; ".join(diff))
+        self.config = saved
+        if not last.exists():
+            logger.info("--resume: %s has no checkpoint yet; starting from the first epoch", self.output_dir)
+            return None
+        return ckpt.load(last)
+
+    def _build(self, state: dict[str, Any] | None) -> None:
+        train = self.config.train
+        device = self.dist.device
+        _configure_determinism(self.config, device)
+        seed_everything(train.seed)
+        dataset = self._dataset if self._dataset is not None else load_dataset(self.config)
+        self.dataset = dataset
+        self.main_key, self.main_name = main_metric(train.best_metric, dataset)
+        self.context = RunContext(self.config, dataset, self.dist, self.output_dir)
+        self.method = self.method_cls(self.config, self.context)
+        self.context.method = self.method
+        self.stages = list(self.method.stages())
+        if not self.stages or any(s.epochs <= 0 for s in self.stages):
+            raise EngineError(f"method {self.method.name!r} returned no stage or a stage without epochs: {self.stages}")
+        self.scaler = make_scaler(train.amp, device)
+        if state is None:
+            self._setup_stage(0)
+            if self.dist.rank > 0:
+                seed_everything(train.seed + self.dist.rank)  # same weights (DDP syncs), different augmentation
+            return
+        self._restore(state)
+
+    def _setup_stage(self, index: int) -> None:
+        assert self.method is not None
+        stage = self.stages[index]
+        self.method.reset()
+        self.method.setup_stage(stage)
+        self.step = StepRunner(
+            self.method.optimizers,
+            amp=self.config.train.amp,
+            device=self.dist.device,
+            grad_clip=self.config.train.grad_clip,
+            accumulate=self.config.train.accumulate,
+            scaler=self.scaler,
+        )
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit-for-bit (tensors and plain values only)."""
+        assert self.method is not None
+        rng = distributed.gather_objects(ckpt.rng_state(), self.dist)
+        return {
+            "format": ckpt.FORMAT_VERSION,
+            "method": self.method.name,
+            "modules": {k: ckpt.unwrap(m).state_dict() for k, m in self.method.modules().items()},
+            "optimizers": {k: o.state_dict() for k, o in self.method.optimizers().items()},
+            "schedulers": {k: s.state_dict() for k, s in self.method.schedulers().items()},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "method_state": self.method.state_dict(),
+            "rng": rng,
+            "stage_index": self.stage_index,
+            "stage_name": self.stages[self.stage_index].name,
+            "stage_epoch": self.stage_epoch,
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "best_score": self.best_score,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+            "last_results": self.last_results,
+            "best_results": self.best_results,
+            "finished": self.finished,
+            "config": cfg.dumps_toml(self.config),
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        assert self.method is not None
+        if state.get("method") != self.method.name:
+            raise EngineError(
+                f"checkpoint of method {state.get('method')!r} cannot resume method {self.method.name!r}"
+            )
+        self.stage_index = int(state["stage_index"])
+        if self.stage_index >= len(self.stages):
+            raise EngineError(f"checkpoint is at stage {self.stage_index} but the method has {len(self.stages)} stages")
+        self._setup_stage(self.stage_index)
+        load_method_weights(self.method, state, strict=True)
+        for kind, objects in (("optimizers", self.method.optimizers()), ("schedulers", self.method.schedulers())):
+            saved = state[kind]
+            if set(saved) != set(objects):
+                raise EngineError(f"checkpoint {kind} {sorted(saved)} do not match the method's {sorted(objects)}")
+            for name, obj in objects.items():
+                obj.load_state_dict(saved[name])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.method.load_state_dict(state.get("method_state", {}))
+        self.stage_epoch = int(state["stage_epoch"])
+        self.epoch = int(state["epoch"])
+        self.global_step = int(state["global_step"])
+        self.best_score = state.get("best_score")
+        self.best_epoch = int(state.get("best_epoch", 0))
+        self.history = list(state.get("history", []))
+        self.last_results = dict(state.get("last_results", {}))
+        self.best_results = dict(state.get("best_results", {}))
+        rng = state["rng"]
+        ckpt.set_rng_state(rng[self.dist.rank] if self.dist.rank < len(rng) else rng[0])
+
+    def _save(self, *, best: bool) -> None:
+        state = self.state_dict()  # collective (RNG gather): every rank takes part
+        if self.is_main:
+            ckpt.atomic_save(state, self.output.checkpoints / "last.pt")
+            if best:
+                ckpt.atomic_save(state, self.output.checkpoints / "best.pt")
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _loop(self, *, restored: bool) -> None:
+        assert self.method is not None
+        train = self.config.train
+        total_epochs = sum(s.epochs for s in self.stages)
+        while self.stage_index < len(self.stages):
+            stage = self.stages[self.stage_index]
+            if self.stage_epoch >= stage.epochs:  # a restored, finished stage: go on to the next
+                if self.stage_index + 1 >= len(self.stages):
+                    break
+                self.stage_index += 1
+                self.stage_epoch = 0
+                self._setup_stage(self.stage_index)
+                continue
+            metrics = self._train_epoch(stage, total_epochs)
+            self.stage_epoch += 1
+            self.epoch += 1
+            self.method.on_epoch_end(self.stage_epoch - 1, stage)
+            last_of_stage = self.stage_epoch >= stage.epochs
+            if last_of_stage:
+                self.method.on_stage_end(stage)
+            final = last_of_stage and self.stage_index == len(self.stages) - 1
+            improved = False
+            if final or (train.eval_every and self.epoch % train.eval_every == 0):
+                results = evaluate(self.method, self.context, self.dataset)
+                improved = self._record(results)
+                for key, values in results.items():
+                    for name, value in values.items():
+                        if isinstance(value, (int, float)) and name != "queries":
+                            metrics[f"{key}/{name}"] = float(value)
+            self.finished = final
+            self.history.append({"epoch": self.epoch, **metrics})
+            self._save(best=improved)
+            self.output.scalars({k: v for k, v in metrics.items() if k != "epoch"}, self.epoch)
+            if self.last_results:
+                self.output.write_metrics(self.metrics())
+            get_plugin_manager().call_event("reid_epoch_end", run=self, epoch=self.epoch - 1, metrics=metrics)
+
+    def _record(self, results: dict[str, dict[str, Any]]) -> bool:
+        """Keep the last results; return True (and keep them as best) when the main metric improved."""
+        self.last_results = results
+        if self.main_key not in results or self.main_name not in results[self.main_key]:
+            raise cfg.ConfigError(
+                f"train.best_metric: evaluation {self.main_key!r} gave no {self.main_name!r}; "
+                f"it gave {sorted(results.get(self.main_key, {}))}"
+            )
+        score = float(results[self.main_key][self.main_name])
+        if self.best_score is None or score > self.best_score:
+            self.best_score, self.best_epoch, self.best_results = score, self.epoch, results
+            return True
+        return False
+
+    def metrics(self) -> dict[str, Any]:
+        """``metrics.json``: per evaluation key, the ``last`` and ``best`` results and the best epoch (1-based)."""
+        return {
+            key: {"last": values, "best": self.best_results.get(key, {}), "best_epoch": self.best_epoch}
+            for key, values in self.last_results.items()
+        }
+
+    def _batches(self, loaders: dict[str, Iterable[Any]], iterations: int) -> Iterator[dict[str, Any]]:
+        """``iterations`` steps of one batch of every loader; loaders that run out start again."""
+        iterators = {name: iter(loader) for name, loader in loaders.items()}
+        for _ in range(iterations):
+            batch = {}
+            for name, loader in loaders.items():
+                try:
+                    batch[name] = next(iterators[name])
+                except StopIteration:
+                    iterators[name] = iter(loader)
+                    try:
+                        batch[name] = next(iterators[name])
+                    except StopIteration:
+                        raise EngineError(f"train loader {name!r} yields no batch (too few samples?)") from None
+            yield batch
+
+    def _train_epoch(self, stage: Stage, total_epochs: int) -> dict[str, float]:
+        method, context, step = self.method, self.context, self.step
+        assert method is not None and context is not None and step is not None
+        train = self.config.train
+        context.epoch = self.epoch
+        method.on_epoch_start(self.stage_epoch, stage)
+        loaders = dict(method.train_loaders(stage))
+        if not loaders:
+            raise EngineError(f"method {method.name!r} returned no train loader for stage {stage.name!r}")
+        for loader in loaders.values():
+            if hasattr(loader, "set_epoch"):
+                loader.set_epoch(self.epoch)
+        first = next(iter(loaders.values()))
+        iterations = stage.iters_per_epoch or len(first)  # type: ignore[arg-type]
+        if train.max_iters:
+            iterations = min(iterations, train.max_iters)
+        if iterations <= 0:
+            raise EngineError(
+                f"stage {stage.name!r}: an epoch has no iteration (the first loader is empty: fewer samples than a batch?)"
+            )
+        progress = Progress(enabled=self.is_main, log_every=train.log_every)
+        sums: dict[str, torch.Tensor] = {}
+        images = 0
+        method.train(True)
+        start = time.perf_counter()
+        device = self.dist.device
+        for it, batch in enumerate(self._batches(loaders, iterations)):
+            batch = to_device(batch, device)
+            step.begin(epoch=self.epoch, stage_epoch=self.stage_epoch, iteration=it,
+                       global_step=self.global_step, iterations=iterations)
+            with step.autocast():
+                losses = method.training_step(batch, step)
+            if not method.manual_optimization:
+                step.optimize(losses, list(method.optimizers()))
+            step.end()
+            self.global_step += 1
+            for name, value in losses.items():
+                value = value.detach().float().mean() if isinstance(value, torch.Tensor) else torch.tensor(float(value))
+                sums[name] = sums[name] + value if name in sums else value
+            first_batch = next(iter(batch.values()))
+            images += int(first_batch["img"].shape[0]) if isinstance(first_batch, dict) and "img" in first_batch else 0
+            if progress.enabled and (progress.tty or (it + 1) % train.log_every == 0 or it + 1 == iterations):
+                elapsed = max(time.perf_counter() - start, 1e-9)
+                progress.update(
+                    epoch=self.epoch, epochs=total_epochs, iteration=it + 1, iterations=iterations,
+                    losses={k: float(v) / (it + 1) for k, v in sums.items()},
+                    images_per_second=images * self.dist.world_size / elapsed, stage=stage.name,
+                )
+        progress.close_epoch()
+        elapsed = max(time.perf_counter() - start, 1e-9)
+        metrics = {f"loss/{k}": float(v) / iterations for k, v in sums.items()}
+        metrics = distributed.all_reduce_mean(metrics, self.dist)
+        for name, optimizer in method.optimizers().items():
+            metrics[f"lr/{name}"] = float(optimizer.param_groups[0]["lr"])
+        metrics["images_per_second"] = images * self.dist.world_size / elapsed
+        if self.is_main:
+            shown = " ".join(f"{k}={v:.4g}" for k, v in metrics.items())
+            logger.info("[%s] epoch %d/%d done: %s", stage.name, self.epoch + 1, total_epochs, shown)
+        return metrics
+
+
+def load_method_weights(method: Method, state: dict[str, Any], *, strict: bool = True) -> None:
+    """Load a checkpoint's module weights into the method's registered modules."""
+    modules = method.modules()
+    saved = state["modules"]
+    missing = sorted(set(modules) - set(saved))
+    if missing and strict:
+        raise EngineError(f"checkpoint has no weights for module(s) {missing}; it has {sorted(saved)}")
+    for name, module in modules.items():
+        if name in saved:
+            ckpt.unwrap(module).load_state_dict(saved[name])
+
+
+def train_run(
+    method_cls: type[Method], config: Any, *, output_dir: Path, resume: bool = False, dataset: Any = None
+) -> dict[str, Any]:
+    """Train ``method_cls`` with ``config``, writing ``output_dir``; returns ``metrics.json``'s content.
+
+    ``resume`` continues from ``output_dir/checkpoints/last.pt`` (a finished run returns its
+    metrics at once); without it, an existing run in ``output_dir`` is an :class:`EngineError`.
+    """
+    return Run(method_cls, config, output_dir, resume=resume, dataset=dataset).fit()
+
+
+def evaluate_checkpoint(
+    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Evaluate a checkpoint written by :func:`train_run` on the data set of ``config``.
+
+    The method's section and the image size come from the checkpoint's saved config (the model
+    must match the weights); the data set, devices and batch sizes come from ``config``.
+    """
+    state = ckpt.load(Path(checkpoint))
+    if state.get("method") != method_cls.name:
+        raise EngineError(
+            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}"
+        )
+    if state.get("config"):
+        saved = cfg.loads_toml(type(config), state["config"])
+        section = method_cls.name.replace("-", "_")
+        data = attrs.evolve(config.data, height=saved.data.height, width=saved.data.width)
+        config = attrs.evolve(config, data=data, **{section: getattr(saved, section)})
+    info = distributed.setup(config.train.device)
+    try:
+        seed_everything(config.train.seed)
+        data_set = dataset if dataset is not None else load_dataset(config)
+        context = RunContext(config, data_set, info, Path(checkpoint).parent)
+        method = method_cls(config, context)
+        context.method = method
+        stages = list(method.stages())
+        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
+        method.reset()
+        method.setup_stage(stages[index])
+        load_method_weights(method, state, strict=True)
+        results = evaluate(method, context, data_set)
+        if info.is_main:
+            logger.info("results:\n%s", format_table(results, "last"))
+        return results
+    finally:
+        distributed.teardown(info)
