@@ -174,7 +174,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=12936, help="number of features (Market-1501 train: 12,936)")
     parser.add_argument("--dim", type=int, default=2048)
-    parser.add_argument("--ids", type=int, default=751, help="identities the features cluster around")
+    parser.add_argument("--ids", type=int, default=None,
+                        help="identities the features cluster around (default: Market's 751 per 12,936, scaled to --n)")
     parser.add_argument("--k1", type=int, default=30)
     parser.add_argument("--k2", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
@@ -183,6 +184,8 @@ def main() -> int:
     parser.add_argument("--features", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ids is None:
+        args.ids = max(1, round(args.n * 751 / 12936))
     if args.worker:
         worker(args.worker, args.features, args.out, args.k1, args.k2)
         return 0
@@ -190,7 +193,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="reid-jaccard-") as tmp:
         features_path = Path(tmp) / "features.npy"
         np.save(features_path, make_features(args.n, args.dim, args.ids, args.seed))
-        print(f"Jaccard distance, N={args.n}, dim={args.dim}, k1={args.k1}, k2={args.k2}, "
+        print(f"Jaccard distance, N={args.n}, dim={args.dim}, {args.ids} identities, k1={args.k1}, k2={args.k2}, "
               f"torch threads={os.environ.get('OMP_NUM_THREADS', 'default')}")
         outputs = {"sparse": Path(tmp) / "sparse.npy", "sparse-output": Path(tmp) / "sparse-output.npz"}
         if not args.skip_dense:

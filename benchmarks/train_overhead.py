@@ -4,8 +4,10 @@ Both loops train the strong baseline's model (a small ResNet-18, BNNeck, CE-LS +
 on the same pre-built in-memory batches, so the difference is the engine's own work per
 iteration: moving the batch, the autocast context, the NaN/inf check, loss bookkeeping, progress
 and per-epoch logging. Runs alternate (bare, engine, bare, engine, ...) and the medians are
-compared; the engine's images/s is the one it reports itself for the epoch (the iteration loop,
-without the final evaluation and checkpoint).
+compared. Both are timed around the iteration loop only (the engine's from ``on_epoch_start`` to
+``on_epoch_end``, so without the final evaluation and checkpoint), with the wall clock and with
+the process's CPU time: on a shared machine other processes slow the wall clock down at random,
+while the CPU time counts only this process's work (use ``--threads 1`` for a stable CPU time).
 
 Usage::
 
@@ -59,37 +61,61 @@ def tiny_eval_dataset(root: Path, num_classes: int) -> ReidDataset:
     return ReidDataset(train, test[:2], test[2:], evaluations=[EvalSpec("market")])
 
 
+class Clock:
+    """Wall-clock and CPU seconds between :meth:`start` and :meth:`stop`."""
+
+    def start(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def stop(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 class InMemoryBaseline(Baseline):
-    """The baseline, fed from a list of ready batches instead of an image loader."""
+    """The baseline, fed from a list of ready batches instead of an image loader, timing its epoch."""
 
     batches: list[dict[str, Any]] = []
+    clock = Clock()
+    elapsed: tuple[float, float] = (0.0, 0.0)
 
     def stages(self) -> list[Stage]:
         return [Stage("train", 1, len(self.batches))]
 
+    def on_epoch_start(self, epoch: int, stage: Stage) -> None:
+        InMemoryBaseline.clock.start()
+
     def train_loaders(self, stage: Stage) -> dict[str, Iterable[Any]]:
         return {"train": self.batches}
 
+    def on_epoch_end(self, epoch: int, stage: Stage) -> None:
+        InMemoryBaseline.elapsed = InMemoryBaseline.clock.stop()
+        super().on_epoch_end(epoch, stage)
 
-def bare_loop(batches: list[dict[str, Any]], num_classes: int, width: int) -> float:
-    """A plain PyTorch loop over the batches; returns images/s."""
+
+def bare_loop(batches: list[dict[str, Any]], num_classes: int, width: int) -> tuple[float, float]:
+    """A plain PyTorch loop over the batches; returns images/s by the wall clock and by CPU time."""
     torch.manual_seed(1)
     model = BaselineModel(build_backbone("resnet18", width=width), build_pooling("avg"), num_classes)
     model.train()
     id_loss, triplet = CrossEntropyLabelSmooth(0.1), TripletLoss(0.3)
     optimizer = torch.optim.Adam(model.parameters(), lr=3.5e-4, weight_decay=5e-4)
-    start = time.perf_counter()
+    clock = Clock()
+    clock.start()
     for batch in batches:
         f, _, logits = model(batch["img"])
         loss = id_loss(logits, batch["pid"]) + triplet(f, batch["pid"])
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-    return sum(len(b["img"]) for b in batches) / (time.perf_counter() - start)
+    wall, cpu = clock.stop()
+    images = sum(len(b["img"]) for b in batches)
+    return images / wall, images / cpu
 
 
-def engine_loop(batches: list[dict[str, Any]], num_classes: int, width: int, root: Path, run: int) -> float:
-    """The same training through ``train_run``; returns the images/s the engine measured."""
+def engine_loop(
+    batches: list[dict[str, Any]], num_classes: int, width: int, root: Path, run: int
+) -> tuple[float, float]:
+    """The same training through ``train_run``; returns images/s by the wall clock and by CPU time."""
     InMemoryBaseline.batches = batches
     cls = run_config_class("baseline", Baseline.config_class)
     config = resolve(cls, {
@@ -99,8 +125,9 @@ def engine_loop(batches: list[dict[str, Any]], num_classes: int, width: int, roo
     })
     out = root / f"run{run}"
     train_run(InMemoryBaseline, config, output_dir=out, resume=False, dataset=tiny_eval_dataset(root, num_classes))
-    state = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
-    return float(state["history"][-1]["images_per_second"])
+    wall, cpu = InMemoryBaseline.elapsed
+    images = sum(len(b["img"]) for b in batches)
+    return images / wall, images / cpu
 
 
 def main() -> None:
@@ -119,17 +146,20 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     num_classes = 16
     batches = make_batches(args.iters, args.batch, args.instances, args.height, args.width, num_classes)
-    bare, engine = [], []
+    bare: list[tuple[float, float]] = []
+    engine: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         bare_loop(batches[:2], num_classes, args.net_width)  # warm-up (allocator, kernels)
         for run in range(args.repeats):
             bare.append(bare_loop(batches, num_classes, args.net_width))
             engine.append(engine_loop(batches, num_classes, args.net_width, Path(tmp), run))
-            print(f"repeat {run + 1}: bare {bare[-1]:.1f} img/s, engine {engine[-1]:.1f} img/s")
-    b, e = statistics.median(bare), statistics.median(engine)
-    print(f"median: bare {b:.1f} img/s, engine {e:.1f} img/s, overhead {100 * (b - e) / b:.1f}% "
-          f"(batch {args.batch}, {args.height}x{args.width}, resnet18 width {args.net_width}, "
-          f"{args.iters} iterations, {torch.get_num_threads()} threads)")
+            print(f"repeat {run + 1}: bare {bare[-1][0]:.1f} img/s wall, {bare[-1][1]:.1f} img/s cpu; "
+                  f"engine {engine[-1][0]:.1f} img/s wall, {engine[-1][1]:.1f} img/s cpu", flush=True)
+    print(f"batch {args.batch}, {args.height}x{args.width}, resnet18 width {args.net_width}, {args.iters} "
+          f"iterations, {torch.get_num_threads()} thread(s), {args.repeats} repeats (medians):")
+    for i, clock in enumerate(("wall clock", "CPU time")):
+        b, e = statistics.median(r[i] for r in bare), statistics.median(r[i] for r in engine)
+        print(f"  {clock:<10}: bare {b:.2f} img/s, engine {e:.2f} img/s, overhead {100 * (b - e) / b:+.1f}%")
 
 
 if __name__ == "__main__":

@@ -229,3 +229,13 @@ class EnginePlugin:
 def final_weights(output_dir: Path) -> dict[str, dict[str, torch.Tensor]]:
     """The module weights of a run's ``last.pt``."""
     return torch.load(output_dir / "checkpoints" / "last.pt", weights_only=True)["modules"]
+
+
+def one_thread() -> Any:
+    """Run a test with one torch thread (the machines are shared; more threads only contend)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from engine_support import one_thread
 
 from reid_core.cli import build_cli
 from reid_core.methods.baseline import Baseline, BaselineConfig, warmup_multistep
@@ -22,6 +23,8 @@ TINY_SET = [
     "--set", "baseline.epochs=2", "--set", "baseline.width=16", "--set", "data.batch_size=8",
     "--set", "data.num_instances=2", "--set", "train.max_iters=2",
 ]
+
+_one_thread = pytest.fixture(autouse=True)(one_thread)
 
 
 def test_registered_with_paper_defaults() -> None:

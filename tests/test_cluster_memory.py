@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -105,3 +107,41 @@ def test_momentum_update_function_and_bad_targets() -> None:
         memory(torch.randn(2, 8), torch.tensor([0, 5]))
     with pytest.raises(ValueError, match="temp"):
         ClusterMemory(4, 2, temp=0.0)
+
+
+def test_loss_is_float32_under_autocast() -> None:
+    memory = _memory(momentum=0.5)
+    q = torch.randn(4, 8, dtype=torch.bfloat16, requires_grad=True)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        loss = memory(q, torch.tensor([0, 1, 2, 0]))
+    assert loss.dtype == torch.float32
+    loss.backward()
+    assert q.grad is not None and q.grad.dtype == torch.bfloat16
+    assert memory.features.dtype == torch.float32
+
+
+def _ddp_worker(rank: int, init: str, out: str) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    try:
+        memory = _memory(momentum=0.3)  # same seed: same start on both ranks
+        gen = torch.Generator().manual_seed(10 + rank)
+        q = F.normalize(torch.randn(3, 8, generator=gen), dim=1).requires_grad_(True)
+        memory(q, torch.tensor([rank, 2, 4])).backward()
+        torch.save({"memory": memory.features, "q": q.detach()}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_distributed_update_keeps_ranks_equal(tmp_path: Path) -> None:
+    import torch.multiprocessing as mp
+
+    out = str(tmp_path / "mem")
+    mp.spawn(_ddp_worker, args=(f"file://{tmp_path / 'init'}", out), nprocs=2, join=True)
+    r0, r1 = (torch.load(f"{out}.{r}", weights_only=True) for r in (0, 1))
+    assert torch.equal(r0["memory"], r1["memory"])
+    reference = _memory(momentum=0.3)
+    momentum_update(reference.features, torch.cat([r0["q"], r1["q"]]), torch.tensor([0, 2, 4, 1, 2, 4]), 0.3)
+    assert torch.allclose(r0["memory"], reference.features, atol=1e-6)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 from click.testing import CliRunner
-from engine_support import Dummy, DummyManual, EnginePlugin, make_config
+from engine_support import Dummy, DummyManual, EnginePlugin, make_config, one_thread
 
 from reid_core.cli import build_cli
 from reid_core.engine import EngineError, NonFiniteLossError, train_run
@@ -18,6 +18,8 @@ from reid_core.hookspecs import hookimpl
 from reid_core.testing import active_plugin_manager, plugin_manager_with
 
 METRIC_KEYS = {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP"}
+
+_one_thread = pytest.fixture(autouse=True)(one_thread)
 
 
 class Recorder:

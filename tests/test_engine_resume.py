@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from engine_support import Dummy, DummyManual, EnginePlugin, final_weights, make_config
+from engine_support import Dummy, DummyManual, EnginePlugin, final_weights, make_config, one_thread
 
 from reid_core.engine import train_run
 from reid_core.testing import active_plugin_manager, plugin_manager_with
+
+_one_thread = pytest.fixture(autouse=True)(one_thread)
 
 
 @pytest.fixture

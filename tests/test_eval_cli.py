@@ -29,8 +29,8 @@ def toy_arrays():
     }
 
 
-def save(tmp_path, **arrays):
-    path = tmp_path / "features.npz"
+def save(tmp_path, name="features.npz", **arrays):
+    path = tmp_path / name
     np.savez(path, **arrays)
     return str(path)
 
@@ -64,6 +64,9 @@ def test_distmat_input(cli, tmp_path):
     result = CliRunner().invoke(cli, ["evaluate-features", path, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["mAP"] == pytest.approx(50.0)
+    arrays["distmat"] = np.zeros((1, 4), np.float32)
+    bad = CliRunner().invoke(cli, ["evaluate-features", save(tmp_path, "bad.npz", **arrays)])
+    assert bad.exit_code != 0 and "distmat has shape (1, 4)" in bad.output and "expected (1, 5)" in bad.output
     rerank = CliRunner().invoke(cli, ["evaluate-features", path, "--rerank"])
     assert rerank.exit_code != 0 and "--rerank needs query_features" in rerank.output
 

@@ -41,8 +41,9 @@ def test_stable_smallest_k_equals_stable_sort_with_ties(k: int) -> None:
     assert torch.equal(values, expect_values[:, :k])
 
 
-def test_knn_matches_stable_argsort_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    x = _lattice(70, 5, seed=1)
+@pytest.mark.parametrize(("dim", "levels"), [(5, 3), (2, 1)])  # (2, 1): ~8 copies of each point, ties past the margin
+def test_knn_matches_stable_argsort_across_blocks(dim: int, levels: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    x = _lattice(70, dim, seed=1, levels=levels)
     x[10] = x[3]  # exact duplicates
     x[11] = x[3]
     monkeypatch.setattr(nearest_module, "BLOCK_BYTES", 70 * 4 * 9)  # 9 rows per block
@@ -53,9 +54,12 @@ def test_knn_matches_stable_argsort_across_blocks(monkeypatch: pytest.MonkeyPatc
     np.testing.assert_array_equal(distances, np.take_along_axis(dense, expect, axis=1))
 
 
-def test_knn_caps_k_at_n_and_rejects_bad_input() -> None:
+def test_knn_caps_k_at_n_and_rejects_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
     _, index = knn(np.eye(4, dtype=np.float32), 10)
     assert index.shape == (4, 4)
+    monkeypatch.setattr(nearest_module, "BLOCK_BYTES", 50 * 4 * 6)  # tie fallback in chunks of 6 rows
+    _, index = knn(np.ones((50, 3), dtype=np.float32), 5)  # every row ties everywhere
+    np.testing.assert_array_equal(index, np.tile(np.arange(5), (50, 1)))
     with pytest.raises(ValueError, match="2-D"):
         knn(np.zeros(5, dtype=np.float32), 2)
     with pytest.raises(ValueError, match="NaN"):
@@ -64,8 +68,11 @@ def test_knn_caps_k_at_n_and_rejects_bad_input() -> None:
         knn([[0.0, 1.0]], 1)  # type: ignore[arg-type]
 
 
-def test_normalized_rank_matches_dense_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    x = _lattice(60, 4, seed=2, levels=2)
+@pytest.mark.parametrize(("n", "dim", "levels"), [(60, 4, 2), (90, 2, 1)])  # (90, 2, 1): ties past the margin
+def test_normalized_rank_matches_dense_reference(
+    n: int, dim: int, levels: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = _lattice(n, dim, seed=2, levels=levels)
     monkeypatch.setattr(nearest_module, "BLOCK_BYTES", 60 * 4 * 7)
     rank, colmax, candidates, distances = normalized_rank(torch.from_numpy(x), 21)
     dense = _dense_sq(x)

@@ -91,3 +91,12 @@ def test_output_range_and_input_validation() -> None:
         k_reciprocal_rerank(features[:5], features[20:], lambda_value=1.5)
     with pytest.raises(ValueError, match="query_features"):
         k_reciprocal_rerank(features[0], features[20:])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_features_give_the_cpu_result() -> None:
+    features = _features(70, 16, seed=5, n_ids=5)
+    query, gallery = torch.from_numpy(features[:20]), torch.from_numpy(features[20:])
+    on_cpu = k_reciprocal_rerank(query, gallery)
+    on_gpu = k_reciprocal_rerank(query.cuda(), gallery.cuda())
+    np.testing.assert_allclose(on_gpu, on_cpu, rtol=0, atol=1e-5)

@@ -44,8 +44,23 @@ def momentum_update(
         memory[label] = row / row.norm().clamp_min(1e-12)
 
 
+def _gather_rows(tensor: torch.Tensor) -> torch.Tensor:
+    """All ranks' rows in rank order under ``torch.distributed`` (equal row counts); else ``tensor``."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return tensor
+    parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, tensor.contiguous())
+    return torch.cat(parts)
+
+
 class _MemoryLogits(torch.autograd.Function):
-    """``q @ M.T`` whose backward treats ``M`` as a constant, then updates ``M`` in place."""
+    """``q @ M.T`` whose backward treats ``M`` as a constant, then updates ``M`` in place.
+
+    Under ``torch.distributed`` the update uses the features of all ranks (gathered, rank order),
+    so each rank's memory stays identical; every rank must have the same batch size.
+    """
 
     @staticmethod
     def forward(ctx: Any, inputs: torch.Tensor, targets: torch.Tensor, memory: torch.Tensor,
@@ -58,7 +73,9 @@ class _MemoryLogits(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
         inputs, targets = ctx.saved_tensors
         grad_inputs = grad_output.mm(ctx.memory.to(grad_output.dtype)) if ctx.needs_input_grad[0] else None
-        momentum_update(ctx.memory, inputs, targets, ctx.momentum, hard=ctx.hard)
+        # under DDP every rank applies every rank's samples in the same order: the copies stay equal
+        momentum_update(ctx.memory, _gather_rows(inputs.detach()), _gather_rows(targets), ctx.momentum,
+                        hard=ctx.hard)
         return grad_inputs, None, None, None, None
 
 
@@ -117,9 +134,11 @@ class ClusterMemory(nn.Module):
                 f"ClusterMemory: targets must be in 0..{self.num_samples - 1}, got "
                 f"{int(targets.min())}..{int(targets.max())} (relabel the pseudo labels first)"
             )
-        q = F.normalize(inputs.float(), dim=1)
-        logits = cluster_memory_logits(q, targets, self.features, self.momentum, self.hard) / self.temp
-        return F.cross_entropy(logits, targets)
+        # always float32: with temp 0.05 the logits reach 20 and fp16 would round them (AMP runs)
+        with torch.autocast(device_type=inputs.device.type, enabled=False):
+            q = F.normalize(inputs.float(), dim=1)
+            logits = cluster_memory_logits(q, targets, self.features, self.momentum, self.hard) / self.temp
+            return F.cross_entropy(logits, targets)
 
     def extra_repr(self) -> str:
         return (f"num_features={self.num_features}, num_samples={self.num_samples}, temp={self.temp}, "

@@ -7,7 +7,8 @@ context (:class:`StepRunner`). See ``docs/engine.md``.
 
 from reid_core.engine.context import EpochLoader, RunContext
 from reid_core.engine.errors import EngineError, NonFiniteLossError
-from reid_core.engine.runner import Run, evaluate_checkpoint, train_run
+from reid_core.engine.evaluate import evaluate_checkpoint
+from reid_core.engine.runner import Run, train_run
 from reid_core.engine.step import StepRunner
 
 __all__ = [

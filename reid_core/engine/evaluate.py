@@ -8,13 +8,19 @@ spec names itself), as in ``metrics.json``.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 import torch
 
+from reid_core import config as cfg
 from reid_core.config import ConfigError
+from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
+from reid_core.engine.errors import EngineError
+from reid_core.engine.setup import load_dataset, load_method_weights, seed_everything
 from reid_core.evaluation.base import SplitLabels
 from reid_core.plugins import get_registry
 from reid_core.registry import suggest
@@ -93,3 +99,43 @@ def format_table(metrics: dict[str, dict[str, Any]], which: str = "last") -> str
         values = entry.get(which, entry) if isinstance(entry, dict) else {}
         rows.append(f"{key:<20}" + "".join(f"{values.get(m, float('nan')):>8.2f}" for m in METRIC_NAMES))
     return "\n".join(rows)
+
+
+def evaluate_checkpoint(
+    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Evaluate a checkpoint written by :func:`reid_core.engine.train_run` on the data set of ``config``.
+
+    The method's section and the image size come from the checkpoint's saved config (the model
+    must match the weights); the data set, devices and batch sizes come from ``config``.
+    """
+    state = ckpt.load(Path(checkpoint))
+    if state.get("method") != method_cls.name:
+        raise EngineError(
+            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}"
+        )
+    if state.get("config"):
+        saved = cfg.loads_toml(type(config), state["config"])
+        section = method_cls.name.replace("-", "_")
+        data = attrs.evolve(config.data, height=saved.data.height, width=saved.data.width)
+        config = attrs.evolve(config, data=data, **{section: getattr(saved, section)})
+    from reid_core.engine.context import RunContext
+
+    info = distributed.setup(config.train.device)
+    try:
+        seed_everything(config.train.seed)
+        data_set = dataset if dataset is not None else load_dataset(config)
+        context = RunContext(config, data_set, info, Path(checkpoint).parent)
+        method = method_cls(config, context)
+        context.method = method
+        stages = list(method.stages())
+        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
+        method.reset()
+        method.setup_stage(stages[index])
+        load_method_weights(method, state, strict=True)
+        results = evaluate(method, context, data_set)
+        if info.is_main:
+            logger.info("results:\n%s", format_table(results, "last"))
+        return results
+    finally:
+        distributed.teardown(info)

@@ -8,14 +8,11 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-import numpy as np
 import torch
 
 from reid_core import config as cfg
@@ -26,33 +23,12 @@ from reid_core.engine.errors import EngineError
 from reid_core.engine.evaluate import evaluate, format_table, main_metric
 from reid_core.engine.outputs import RunOutput, read_metrics
 from reid_core.engine.progress import Progress
+from reid_core.engine.setup import configure_determinism, load_dataset, load_method_weights, seed_everything
 from reid_core.engine.step import StepRunner, make_scaler
 from reid_core.methods.base import Method, Stage
-from reid_core.plugins import get_plugin_manager, get_registry
+from reid_core.plugins import get_plugin_manager
 
 logger = logging.getLogger(__name__)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def load_dataset(config: Any) -> Any:
-    """The run's data set from the registry (``data.root = ""`` means no root)."""
-    data = config.data
-    return get_registry("datasets").create(data.dataset, data.root or None, **dict(data.options))
-
-
-def _configure_determinism(config: Any, device: torch.device) -> None:
-    if config.train.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
-    elif device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
 
 
 def _config_diff(saved: Any, given: Any) -> list[str]:
@@ -178,7 +154,7 @@ class Run:
     def _build(self, state: dict[str, Any] | None) -> None:
         train = self.config.train
         device = self.dist.device
-        _configure_determinism(self.config, device)
+        configure_determinism(self.config, device)
         seed_everything(train.seed)
         dataset = self._dataset if self._dataset is not None else load_dataset(self.config)
         self.dataset = dataset
@@ -364,8 +340,15 @@ class Run:
         for loader in loaders.values():
             if hasattr(loader, "set_epoch"):
                 loader.set_epoch(self.epoch)
-        first = next(iter(loaders.values()))
-        iterations = stage.iters_per_epoch or len(first)  # type: ignore[arg-type]
+        first_name, first = next(iter(loaders.items()))
+        if stage.iters_per_epoch:
+            iterations = stage.iters_per_epoch
+        elif hasattr(first, "__len__"):
+            iterations = len(first)  # type: ignore[arg-type]
+        else:
+            raise EngineError(
+                f"stage {stage.name!r}: train loader {first_name!r} has no length; give the stage an iters_per_epoch"
+            )
         if train.max_iters:
             iterations = min(iterations, train.max_iters)
         if iterations <= 0:
@@ -413,18 +396,6 @@ class Run:
         return metrics
 
 
-def load_method_weights(method: Method, state: dict[str, Any], *, strict: bool = True) -> None:
-    """Load a checkpoint's module weights into the method's registered modules."""
-    modules = method.modules()
-    saved = state["modules"]
-    missing = sorted(set(modules) - set(saved))
-    if missing and strict:
-        raise EngineError(f"checkpoint has no weights for module(s) {missing}; it has {sorted(saved)}")
-    for name, module in modules.items():
-        if name in saved:
-            ckpt.unwrap(module).load_state_dict(saved[name])
-
-
 def train_run(
     method_cls: type[Method], config: Any, *, output_dir: Path, resume: bool = False, dataset: Any = None
 ) -> dict[str, Any]:
@@ -434,41 +405,3 @@ def train_run(
     metrics at once); without it, an existing run in ``output_dir`` is an :class:`EngineError`.
     """
     return Run(method_cls, config, output_dir, resume=resume, dataset=dataset).fit()
-
-
-def evaluate_checkpoint(
-    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None
-) -> dict[str, dict[str, Any]]:
-    """Evaluate a checkpoint written by :func:`train_run` on the data set of ``config``.
-
-    The method's section and the image size come from the checkpoint's saved config (the model
-    must match the weights); the data set, devices and batch sizes come from ``config``.
-    """
-    state = ckpt.load(Path(checkpoint))
-    if state.get("method") != method_cls.name:
-        raise EngineError(
-            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}"
-        )
-    if state.get("config"):
-        saved = cfg.loads_toml(type(config), state["config"])
-        section = method_cls.name.replace("-", "_")
-        data = attrs.evolve(config.data, height=saved.data.height, width=saved.data.width)
-        config = attrs.evolve(config, data=data, **{section: getattr(saved, section)})
-    info = distributed.setup(config.train.device)
-    try:
-        seed_everything(config.train.seed)
-        data_set = dataset if dataset is not None else load_dataset(config)
-        context = RunContext(config, data_set, info, Path(checkpoint).parent)
-        method = method_cls(config, context)
-        context.method = method
-        stages = list(method.stages())
-        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
-        method.reset()
-        method.setup_stage(stages[index])
-        load_method_weights(method, state, strict=True)
-        results = evaluate(method, context, data_set)
-        if info.is_main:
-            logger.info("results:\n%s", format_table(results, "last"))
-        return results
-    finally:
-        distributed.teardown(info)

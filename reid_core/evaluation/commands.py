@@ -54,7 +54,7 @@ def _labels(arrays: dict[str, np.ndarray], side: str, path: Path) -> SplitLabels
 def _check_features(
     arrays: dict[str, np.ndarray], query: SplitLabels, gallery: SplitLabels, path: Path
 ) -> None:
-    if "distmat" in arrays:
+    if "distmat" in arrays and "query_features" not in arrays and "gallery_features" not in arrays:
         shape = arrays["distmat"].shape
         if shape != (len(query), len(gallery)):
             raise EvaluationError(

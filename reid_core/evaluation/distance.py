@@ -115,7 +115,9 @@ class DistanceBlocks:
         if metric == "cosine":
             # No normalised copy of the gallery (673 MB at MSMT17 scale): scale the columns instead.
             self.query = l2_normalise(self.query)
-            self._column_scale = (-1.0 / np.maximum(np.sqrt(squared_norms), 1e-12)).astype(np.float32)[None, :]
+            self._column_scale = (-1.0 / np.maximum(np.sqrt(squared_norms), 1e-12)).astype(np.float32)[
+                None, :
+            ]
         else:
             self._column_term = squared_norms[None, :]
         self._buffer: np.ndarray | None = None

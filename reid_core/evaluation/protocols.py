@@ -31,6 +31,7 @@ from reid_core.evaluation.distance import (
     MatrixBlocks,
     as_features,
     check_metric,
+    l2_normalise,
 )
 from reid_core.evaluation.fastrank import PairRule, build_pairs, rank_with_pairs
 from reid_core.evaluation.options import bool_option, check_inputs, check_options, choice_option, int_option
@@ -56,8 +57,6 @@ def rerank_distances(query_features: Any, gallery_features: Any, metric: str) ->
     query = as_features(query_features, "query features")
     gallery = as_features(gallery_features, "gallery features")
     if metric == "cosine":
-        from reid_core.evaluation.distance import l2_normalise
-
         query, gallery = l2_normalise(query), l2_normalise(gallery)
     return np.asarray(k_reciprocal_rerank(query, gallery), dtype=np.float32)
 
@@ -154,12 +153,12 @@ class PairProtocol:
         """Rank-1/5/10/20, mAP, mINP (percent), ``queries`` and ``skipped``, from features."""
         check_metric(metric)
         self._check_labels(query, gallery)
-        if rerank:
-            return self.evaluate_distance(
-                rerank_distances(query_features, gallery_features, metric), query, gallery
-            )
         blocks = DistanceBlocks(query_features, gallery_features, metric)
         check_inputs(self.name, blocks.shape[0], blocks.shape[1], query, gallery)
+        if rerank:
+            return self.evaluate_distance(
+                rerank_distances(blocks.query, blocks.gallery, metric), query, gallery
+            )
         return self._rank(blocks, query, gallery)
 
     def evaluate_distance(self, distmat: Any, query: SplitLabels, gallery: SplitLabels) -> dict[str, float]:

@@ -24,14 +24,15 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from reid_core.neighbors import nearest
 from reid_core.neighbors.kreciprocal import expand_k_reciprocal, local_query_expansion, row_softmax
 from reid_core.neighbors.nearest import as_feature_tensor, block_rows, knn, pair_distances
-from reid_core.neighbors.sparse import SparseRows, concat_rows, gather_rows
+from reid_core.neighbors.sparse import SparseRows, gather_rows
 
 logger = logging.getLogger(__name__)
 
 #: Maximum (row, column, min) triples expanded at once in the min-sum.
-_MAX_PAIRS = 2**20
+_MAX_PAIRS = 2**19
 
 
 def _check_k(k1: int, k2: int) -> None:
@@ -82,8 +83,9 @@ def shared_mass_blocks(
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yield ``(start, stop, S)`` with ``S[a, b] = sum_k min(left[start + a, k], right[b, k])``.
 
-    ``S`` is a dense float64 ``[stop - start, right.n_rows]`` block; the blocks cover every row
-    of ``left``. Only pairs sharing a column are visited (through the transposed ``right``), so the
+    ``S`` is a dense float64 ``[stop - start, right.n_rows]`` block of at most ``budget`` bytes
+    (default a quarter of ``BLOCK_BYTES``: it lives next to the caller's output); the blocks cover
+    every row of ``left``. Only pairs sharing a column are visited (through the transposed ``right``), so the
     cost is the number of (row, shared column, row) triples, not N^2 x N.
     """
     if left.n_cols != right.n_cols:
@@ -93,6 +95,7 @@ def shared_mass_blocks(
     pairs_per_entry = by_column.row_lengths()[left.indices]
     pairs_per_row = np.bincount(left.row_ids(), weights=pairs_per_entry, minlength=left.n_rows)
     cumulative = np.concatenate([[0], np.cumsum(pairs_per_row)])
+    budget = nearest.BLOCK_BYTES // 4 if budget is None else budget
     max_rows = block_rows(n_right, bytes_per_value=8, budget=budget)
     start = 0
     while start < left.n_rows:
@@ -147,9 +150,13 @@ def jaccard_distance_sparse(features: torch.Tensor | np.ndarray, k1: int = 30, k
     """
     _, expanded, _ = jaccard_weights(features, k1, k2)
     n = expanded.n_rows
-    parts: list[SparseRows] = []
+    counts, columns, values = [], [], []
     for start, stop, mass in shared_mass_blocks(expanded, expanded):
-        rows, cols = np.nonzero(mass > 0)
-        values = np.maximum(jaccard_from_mass(mass[rows, cols]), 0)
-        parts.append(SparseRows.from_coo(rows, cols, values, (stop - start, n)))
-    return concat_rows(parts, n)
+        rows, cols = np.nonzero(mass > 0)  # row-major: already sorted by row, then column
+        block = jaccard_from_mass(mass[rows, cols])
+        counts.append(np.bincount(rows, minlength=stop - start))
+        columns.append(cols)
+        values.append(np.maximum(block, 0, out=block))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(counts), out=indptr[1:])
+    return SparseRows(indptr, np.concatenate(columns), np.concatenate(values), n)

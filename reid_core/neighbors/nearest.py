@@ -1,17 +1,19 @@
 """Exact k-nearest neighbours in row blocks (torch matmul plus top-k), with a deterministic tie rule.
 
 The k-reciprocal algorithms only need the first few columns of each row's ranking, so the
-N x N distance matrix is never held: rows are processed in blocks whose size is set by a memory
-budget. Ties are broken by the lower column index (the order of a stable sort), so results are
+N x N distance matrix is never held: it is computed in square blocks (upper triangle only, each
+block serving its rows and its columns) whose size is set by a memory budget. Ties are broken by the lower column index (the order of a stable sort), so results are
 reproducible and can be compared exactly with a dense ``argsort(kind="stable")`` reference.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
-#: Bytes a temporary block (distances of a row block against every column) may take.
+#: Bytes a temporary block of distances may take.
 BLOCK_BYTES = 64 * 2**20
 
 #: Extra candidates taken by ``topk`` so that ties at the k-th place can be resolved by index.
@@ -58,30 +60,102 @@ def squared_euclidean(
     return torch.addmm(a_sq[:, None] + b_sq[None, :], a, b.t(), beta=1, alpha=-2)
 
 
-def stable_smallest_k(block: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``k`` smallest values of each row and their column indices, ties to the lower index.
+def exact_smallest(
+    values: torch.Tensor,
+    index: torch.Tensor,
+    k: int,
+    n_cols: int,
+    recompute: Callable[[torch.Tensor], torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``k`` of each row in (value, index) order, from candidates; ties to the lower index.
 
-    Equal to ``torch.sort(block, stable=True)[:, :k]`` but costs a ``topk``: a few extra
-    candidates are taken, sorted by (value, index), and a row whose k-th value ties with the last
-    candidate (so that an equal value could lie outside the candidates) is fully sorted instead.
+    ``values``/``index`` (``[rows, take]``, any order) must hold, for each row, candidates such
+    that every column left out has a value >= the largest candidate (what ``topk`` and merges of
+    ``topk`` results give). Candidates are sorted by (value, index); a row whose k-th value is not
+    strictly below its last candidate could tie with a column left out, so ``recompute(rows)``
+    gives its full rows and they are stably sorted instead.
     """
-    n_cols = block.shape[1]
-    k = min(k, n_cols)
-    width = min(n_cols, k + _TIE_MARGIN)
-    values, index = torch.topk(block, width, dim=1, largest=False, sorted=False)
+    take = values.shape[1]
+    k = min(k, take)
     index, order = torch.sort(index, dim=1)
     values = torch.gather(values, 1, order)
     values, order = torch.sort(values, dim=1, stable=True)
     index = torch.gather(index, 1, order)
-    if width < n_cols:
-        # Every column outside the candidates is >= the last candidate; if the k-th value is
-        # strictly smaller, no outside column can tie with it and the order is exact.
-        unsure = torch.nonzero(values[:, k - 1] >= values[:, width - 1]).squeeze(1)
-        if unsure.numel():
-            full_values, full_index = torch.sort(block[unsure], dim=1, stable=True)
-            values[unsure, :k] = full_values[:, :k]
-            index[unsure, :k] = full_index[:, :k]
+    if take < n_cols:
+        unsure = torch.nonzero(values[:, k - 1] >= values[:, take - 1]).squeeze(1)
+        step = block_rows(n_cols)
+        for start in range(0, unsure.numel(), step):
+            rows = unsure[start : start + step]
+            full_values, full_index = torch.sort(recompute(rows), dim=1, stable=True)
+            values[rows, :k] = full_values[:, :k]
+            index[rows, :k] = full_index[:, :k]
     return values[:, :k].contiguous(), index[:, :k].contiguous()
+
+
+def stable_smallest_k(block: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` smallest values of each row and their column indices, ties to the lower index.
+
+    Equal to ``torch.sort(block, stable=True)[:, :k]`` but costs a ``topk`` (see :func:`exact_smallest`).
+    """
+    n_cols = block.shape[1]
+    k = min(k, n_cols)
+    values, index = torch.topk(block, min(n_cols, k + _TIE_MARGIN), dim=1, largest=False, sorted=False)
+    return exact_smallest(values, index, k, n_cols, lambda rows: block[rows])
+
+
+def knn_candidates(
+    x: torch.Tensor, take: int, *, with_max: bool = False, budget: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The ``take`` smallest squared distances of every row (unordered) and, optionally, each row's maximum.
+
+    Only the blocks on and above the diagonal are computed (the distance matrix is symmetric),
+    and each is used for its rows and, transposed, for its columns: half the matrix products of
+    a row-by-row scan. Candidates of the column blocks are merged with ``topk``, so every
+    column left out of a row's candidates is >= their maximum (what :func:`exact_smallest` needs).
+    Returns ``(values [N, take], index [N, take], row_max [N] or None)`` on ``x``'s device.
+    """
+    n = x.shape[0]
+    take = min(take, n)
+    sq = (x * x).sum(dim=1)
+    step = block_side(budget)
+    bounds = [(a, min(n, a + step)) for a in range(0, n, step)]
+    values: list[torch.Tensor | None] = [None] * len(bounds)
+    index: list[torch.Tensor | None] = [None] * len(bounds)
+    row_max = torch.full((n,), -torch.inf, dtype=torch.float32, device=x.device) if with_max else None
+
+    def merge(b: int, block: torch.Tensor, offset: int) -> None:
+        v, i = torch.topk(block, min(take, block.shape[1]), dim=1, largest=False, sorted=False)
+        i = i + offset
+        if values[b] is not None:
+            v, i = torch.cat([values[b], v], dim=1), torch.cat([index[b], i], dim=1)
+            if v.shape[1] > take:
+                v, pos = torch.topk(v, take, dim=1, largest=False, sorted=False)
+                i = torch.gather(i, 1, pos)
+        values[b], index[b] = v, i
+
+    for bi, (a0, a1) in enumerate(bounds):
+        for bj in range(bi, len(bounds)):
+            c0, c1 = bounds[bj]
+            block = squared_euclidean(x[a0:a1], x[c0:c1], sq[a0:a1], sq[c0:c1])
+            if row_max is not None:
+                row_max[a0:a1] = torch.maximum(row_max[a0:a1], block.max(dim=1).values)
+                row_max[c0:c1] = torch.maximum(row_max[c0:c1], block.max(dim=0).values)
+            merge(bi, block, c0)
+            if bj != bi:
+                merge(bj, block.t(), a0)
+    return torch.cat(values), torch.cat(index), row_max  # type: ignore[arg-type]
+
+
+def block_side(budget: int | None = None) -> int:
+    """Side of a square float32 block that fits in ``budget`` bytes (default ``BLOCK_BYTES``)."""
+    budget = BLOCK_BYTES if budget is None else budget
+    return max(1, int((budget // 4) ** 0.5))
+
+
+def full_rows(x: torch.Tensor, sq: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """Squared distances of rows ``rows`` of ``x`` to every row (for the tie fallback)."""
+    rows = rows.to(x.device)
+    return squared_euclidean(x[rows], x, sq[rows], sq)
 
 
 def knn(
@@ -90,24 +164,18 @@ def knn(
     """Exact k nearest neighbours of every row among all rows (itself included), by squared L2.
 
     Returns ``(distances, indices)``, float32 and int64 arrays of shape ``[N, min(k, N)]`` sorted
-    by distance, ties to the lower index. Memory: one ``[rows, N]`` float32 block at a time.
+    by distance, ties to the lower index. Memory: one square block of at most ``budget`` bytes
+    and O(N k) candidates.
     """
     x = as_feature_tensor(features)
     n = x.shape[0]
     if k < 1:
         raise ValueError(f"knn: k must be >= 1, got {k}")
     k = min(k, n)
+    values, index, _ = knn_candidates(x, k + _TIE_MARGIN, budget=budget)
     sq = (x * x).sum(dim=1)
-    distances = np.empty((n, k), dtype=np.float32)
-    indices = np.empty((n, k), dtype=np.int64)
-    step = block_rows(n, budget=budget)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        block = squared_euclidean(x[start:stop], x, sq[start:stop], sq)
-        values, index = stable_smallest_k(block, k)
-        distances[start:stop] = values.cpu().numpy()
-        indices[start:stop] = index.cpu().numpy()
-    return distances, indices
+    values, index = exact_smallest(values, index, k, n, lambda rows: full_rows(x, sq, rows))
+    return values.cpu().numpy(), index.cpu().numpy()
 
 
 def pair_dots(

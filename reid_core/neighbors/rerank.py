@@ -28,10 +28,11 @@ from reid_core.neighbors.jaccard import half_width, jaccard_from_mass, shared_ma
 from reid_core.neighbors.kreciprocal import expand_k_reciprocal, local_query_expansion, row_normalize
 from reid_core.neighbors.nearest import (
     as_feature_tensor,
-    block_rows,
+    exact_smallest,
+    full_rows,
+    knn_candidates,
     pair_distances,
     squared_euclidean,
-    stable_smallest_k,
 )
 from reid_core.neighbors.sparse import SparseRows
 
@@ -47,41 +48,22 @@ def normalized_rank(
     """Rank every row of ``x`` by the column-max-normalised squared distance, in one pass.
 
     Returns ``(rank [N, width] int64, colmax [N] float32 tensor, candidates, candidate_distances)``;
-    the last two (``[N, width + margin]``) list, for each row, the raw squared distances to its
-    nearest columns, for reuse by :func:`reid_core.neighbors.nearest.lookup_pairs`. The ranking equals a stable
-    argsort of the normalised rows: candidates are taken by the raw distance (the scaling is
-    monotonic), then re-sorted by their normalised values; a row where rounding could let an
-    outside column tie at the last place is recomputed and fully sorted.
+    the last two (``[N, width + margin]``) list, for each row, raw squared distances to its
+    nearest columns, for reuse by :func:`reid_core.neighbors.nearest.lookup_pairs`. The ranking
+    equals a stable argsort of the normalised rows: candidates are taken by the raw distance (the
+    scaling is monotonic, so every column left out stays >= the candidates after it), then
+    ordered by their normalised values (:func:`~reid_core.neighbors.nearest.exact_smallest`).
     """
     n = x.shape[0]
-    sq = (x * x).sum(dim=1)
-    take = min(n, width + _NORMALISED_MARGIN)
-    cand_dist = torch.empty((n, take), dtype=torch.float32)
-    cand_index = torch.empty((n, take), dtype=torch.int64)
-    colmax = torch.full((n,), -torch.inf, dtype=torch.float32, device=x.device)
-    step = block_rows(n, budget=budget)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        block = squared_euclidean(x[start:stop], x, sq[start:stop], sq)
-        torch.maximum(colmax, block.max(dim=0).values, out=colmax)
-        values, index = stable_smallest_k(block, take)
-        cand_dist[start:stop] = values.cpu()
-        cand_index[start:stop] = index.cpu()
+    values, index, colmax = knn_candidates(x, width + _NORMALISED_MARGIN, with_max=True, budget=budget)
+    assert colmax is not None
     colmax = torch.where(colmax > 0, colmax, torch.ones_like(colmax))  # all-identical features: avoid 0/0
-    scale = colmax.cpu()
-    lookup_index, lookup_dist = cand_index.numpy().copy(), cand_dist.numpy().copy()
-    normalised = cand_dist / scale[:, None]
-    index, order = torch.sort(cand_index, dim=1)
-    normalised = torch.gather(normalised, 1, order)
-    normalised, order = torch.sort(normalised, dim=1, stable=True)
-    index = torch.gather(index, 1, order)
-    if take < n:
-        unsure = torch.nonzero(normalised[:, width - 1] >= normalised[:, take - 1]).squeeze(1)
-        for start in range(0, len(unsure), step):
-            rows = unsure[start : start + step].to(x.device)
-            block = squared_euclidean(x[rows], x, sq[rows], sq) / colmax[rows][:, None]
-            index[unsure[start : start + step], :width] = torch.sort(block, dim=1, stable=True)[1][:, :width].cpu()
-    return index[:, :width].numpy(), scale, lookup_index, lookup_dist
+    lookup_index, lookup_dist = index.cpu().numpy(), values.cpu().numpy()
+    sq = (x * x).sum(dim=1)
+    _, rank = exact_smallest(
+        values / colmax[:, None], index, width, n, lambda rows: full_rows(x, sq, rows) / colmax[rows.to(x.device), None]
+    )
+    return rank.cpu().numpy(), colmax.cpu(), lookup_index, lookup_dist
 
 
 def k_reciprocal_rerank(

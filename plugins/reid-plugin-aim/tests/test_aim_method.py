@@ -230,3 +230,12 @@ def test_training_without_clothes_labels_is_a_clear_error() -> None:
     method = AIM(config, FakeContext(config, dataset))
     with pytest.raises(aim_method.AIMError, match="clothes labels"):
         method.setup_stage(Stage("train", 1))
+
+
+def test_optional_pair_loss_is_a_weighted_cosine_triplet_on_f() -> None:
+    assert make_method().pair_loss is None  # weight 0 (the paper): not computed
+    method = make_method(start_epoch=25, pair_loss_weight=0.5, pair_margin=0.3)
+    assert method.pair_loss.metric == "cosine"
+    out = run_step(method, epoch=0)
+    assert set(out) == {"clothes_a", "clothes_c", "id", "pair"}
+    assert torch.isfinite(out["pair"]) and out["pair"] >= 0

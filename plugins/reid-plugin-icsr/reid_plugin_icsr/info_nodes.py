@@ -122,11 +122,24 @@ def select_nodes(modules: np.ndarray, scores: np.ndarray, rule: str = "argmax") 
 
 def information_nodes(
     features: torch.Tensor, *, k: int = 15, min_sim: float = 0.5, min_size: int = 4, rule: str = "argmax",
-    seed: int = 1,
+    seed: int = 1, fallback_modules: np.ndarray | None = None,
 ) -> tuple[list[int], np.ndarray]:
-    """The information nodes of ``features`` and the Infomap modules they came from."""
+    """The information nodes of ``features`` and the Infomap modules they came from.
+
+    Without the ``infomap`` package, ``fallback_modules`` (e.g. the global clusters) stand in for
+    the Infomap modules, with the same size filter and node rule (spec §12); if it is ``None`` the
+    ``ImportError`` says how to install the package.
+    """
     graph = knn_graph(features, k=k, min_sim=min_sim)
-    modules = infomap_modules(graph, min_size=min_size, seed=seed)
+    try:
+        modules = infomap_modules(graph, min_size=min_size, seed=seed)
+    except ImportError:
+        if fallback_modules is None:
+            raise ImportError("the icsr plugin needs the 'infomap' package: pip install 'infomap>=2'") from None
+        log.warning("infomap is not installed: information nodes are picked per global cluster instead")
+        modules = np.asarray(fallback_modules, dtype=np.int64).copy()
+        ids, counts = np.unique(modules[modules >= 0], return_counts=True)
+        modules[np.isin(modules, ids[counts <= min_size])] = -1
     nodes = select_nodes(modules, graph.scores, rule)
     log.debug("infomap: %d modules, %d information nodes", int(modules.max(initial=-1)) + 1, len(nodes))
     return nodes, modules

@@ -83,6 +83,7 @@ class ICSRMethod(Method):
         self.best_labels: np.ndarray | None = None
         self.local: np.ndarray | None = None  # inter stage: local label of every train image
         self.memory: ClusterMemory | None = None
+        self.momentum = self.cfg.intra_momentum
         self.model: Any = None
         self.last_stats: dict[str, float] = {}
 
@@ -118,21 +119,22 @@ class ICSRMethod(Method):
         self.add_scheduler("step", torch.optim.lr_scheduler.StepLR(optimizer, cfg.step_size, gamma=cfg.gamma))
         self.labels, self.memory = None, None
         cam = self.stage_camera(stage)
+        self.local = None  # read at the first epoch of the inter stage (reid eval never needs it)
+        self.momentum = self.cfg.intra_momentum if cam is not None else self.cfg.inter_momentum
         if cam is not None:
             self.stage_samples = [s for s in self.train_samples if int(s.camid) == cam]
             self.best_silhouette, self.best_labels = -math.inf, None
-            self.local = None
         else:
             self.stage_samples = list(self.train_samples)
-            self.local = self._load_local_labels()
-
-    def _load_local_labels(self) -> np.ndarray:
-        if self.cfg.stage == "inter":
-            if not self.cfg.local_labels:
+            if self.cfg.stage == "inter" and self.cfg.refine and not self.cfg.local_labels:
                 raise ConfigError(
                     "icsr.stage = 'inter' needs the intra stage's partitions: "
-                    f"--set icsr.local_labels=PATH/{FILENAME}"
+                    f"--set icsr.local_labels=PATH/{FILENAME} (or icsr.refine=false)"
                 )
+
+    def _load_local_labels(self) -> np.ndarray:
+        """The local label of every training image, from this run's partitions or ``icsr.local_labels``."""
+        if self.cfg.stage == "inter":
             path = Path(self.cfg.local_labels).expanduser()
         else:
             path = Path(self.cfg.local_labels).expanduser() if self.cfg.local_labels else self.partition_path()
@@ -158,27 +160,28 @@ class ICSRMethod(Method):
             stats["silhouette"] = score
             if score > self.best_silhouette:  # best starts at -inf, so some epoch is always kept
                 self.best_silhouette, self.best_labels = score, labels.copy()
-            momentum = cfg.intra_momentum
         else:
             labels = agglomerative(dist, resolve_n_clusters(n, cfg.n_clusters, cfg.inter_ratio))
             before = pairwise_precision_recall(labels, truth)
             stats.update({"global_precision": before["precision"], "global_recall": before["recall"]})
             if cfg.refine:
+                if self.local is None:
+                    self.local = self._load_local_labels()
                 nodes, _ = information_nodes(feats, k=cfg.infomap_k, min_sim=cfg.infomap_min_sim,
                                              min_size=cfg.infomap_min_size, rule=cfg.info_node,
-                                             seed=int(self.config.train.seed))
+                                             seed=int(self.config.train.seed), fallback_modules=labels)
                 cams = np.array([int(s.camid) for s in self.stage_samples])
                 labels, removed = refine_labels(labels, cams, nodes, self.local)
                 stats.update({"info_nodes": float(len(nodes)), "removed": float(removed)})
-            momentum = cfg.inter_momentum
         labels = relabel(labels)
         if num_clusters(labels) == 0:
             raise RuntimeError(f"stage {stage.name} epoch {epoch}: the refinement removed every sample")
         pr = pairwise_precision_recall(labels, truth)
+        recall_all = pairwise_precision_recall(labels, truth, ignore_outliers=False)["recall"]
         stats.update({"clusters": float(pr["clusters"]), "precision": pr["precision"], "recall": pr["recall"],
-                      "coverage": pr["coverage"]})
+                      "recall_all": recall_all, "coverage": pr["coverage"]})
         self.labels = labels
-        self._build_memory(feats, labels, momentum)
+        self._build_memory(feats, labels, self.momentum)
         self.last_stats = stats
         self.ctx.log(
             f"[icsr] {stage.name} epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in stats.items())
@@ -267,9 +270,7 @@ class ICSRMethod(Method):
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
         rows = state.get("memory")
         if rows is not None and self.labels is not None:
-            stage_is_intra = self.local is None
-            momentum = self.cfg.intra_momentum if stage_is_intra else self.cfg.inter_momentum
-            memory = ClusterMemory(rows.shape[1], rows.shape[0], temp=self.cfg.temp, momentum=momentum,
+            memory = ClusterMemory(rows.shape[1], rows.shape[0], temp=self.cfg.temp, momentum=self.momentum,
                                    hard=self.cfg.use_hard)
             memory.features.copy_(rows)
             self.memory = memory.to(self.ctx.device)

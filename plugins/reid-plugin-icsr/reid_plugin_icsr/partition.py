@@ -15,13 +15,19 @@ from typing import Any
 
 import numpy as np
 
+from reid_core.config import ConfigError
+
 __all__ = ["PartitionError", "local_labels_for", "read_partitions", "write_partitions"]
 
 FILENAME = "local_labels.json"
 
 
-class PartitionError(ValueError):
-    """A local-partition file is missing, malformed, or does not cover the training images."""
+class PartitionError(ConfigError):
+    """A local-partition file is missing, malformed, or does not cover the training images.
+
+    A :class:`~reid_core.config.ConfigError` (``icsr.local_labels`` names the file), so the CLI
+    prints the message without a traceback.
+    """
 
 
 def write_partitions(path: str | Path, partitions: Mapping[int, Mapping[str, int]]) -> None:

@@ -13,8 +13,8 @@ from reid_plugin_icsr.method import ICSRMethod
 from reid_plugin_icsr.partition import PartitionError, read_partitions, write_partitions
 
 from reid_core import config as cfg
+from reid_core import engine
 from reid_core.datasets.fixtures import write_layout
-from reid_core.engine import runner
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def _cameras(root: Path, min_images: int = 1) -> list[int]:
 
 def test_both_stages_end_to_end(market_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    metrics = runner.train_run(ICSRMethod, _config(market_root), output_dir=out)
+    metrics = engine.train_run(ICSRMethod, _config(market_root), output_dir=out)
     assert "rank1" in json.dumps(metrics) and "mAP" in json.dumps(metrics)
     assert (out / "metrics.json").exists()
     parts = read_partitions(out / "local_labels.json")
@@ -60,6 +60,9 @@ def test_both_stages_end_to_end(market_root: Path, tmp_path: Path) -> None:
     assert all(not Path(k).is_absolute() and k.startswith("bounding_box_train/") for k in keys), keys[:3]
     log = (out / "log.txt").read_text()
     assert "intra-cam" in log and "removed" in log
+    # reid eval: the checkpoint alone (its folder holds no partition file) is enough
+    results = engine.evaluate_checkpoint(ICSRMethod, _config(market_root), out / "checkpoints" / "last.pt")
+    assert results["market"]["mAP"] == pytest.approx(metrics["market"]["last"]["mAP"], abs=1e-4)
 
 
 class _Interrupt(Exception):
@@ -84,14 +87,14 @@ def test_interrupted_intra_stage_resumes_at_the_right_camera(
 
     monkeypatch.setattr(ICSRMethod, "on_epoch_start", crashing)
     with pytest.raises(_Interrupt):
-        runner.train_run(ICSRMethod, config, output_dir=out)
+        engine.train_run(ICSRMethod, config, output_dir=out)
     done = read_partitions(out / "local_labels.json")
     assert set(cams[:2]) <= set(done) and not set(cams[2:]) & set(done)  # the finished cameras were written
 
     seen.clear()
     monkeypatch.setattr(ICSRMethod, "on_epoch_start", lambda self, e, s: (seen.append((s.name, e)),
                                                                            original(self, e, s))[-1])
-    runner.train_run(ICSRMethod, config, output_dir=out, resume=True)
+    engine.train_run(ICSRMethod, config, output_dir=out, resume=True)
     assert seen[0] == (f"intra-cam{cams[2]}", 1)  # resumed inside the interrupted camera
     assert all(name != f"intra-cam{cams[0]}" for name, _ in seen)
     final = read_partitions(out / "local_labels.json")
@@ -109,7 +112,7 @@ def test_stage_two_alone_from_a_partition_file(market_root: Path, tmp_path: Path
     path = tmp_path / "parts.json"
     write_partitions(path, parts)
     out = tmp_path / "inter"
-    metrics = runner.train_run(ICSRMethod, _config(market_root, stage="inter", local_labels=str(path)),
+    metrics = engine.train_run(ICSRMethod, _config(market_root, stage="inter", local_labels=str(path)),
                                output_dir=out)
     assert metrics
     assert not (out / "local_labels.json").exists()
@@ -118,5 +121,5 @@ def test_stage_two_alone_from_a_partition_file(market_root: Path, tmp_path: Path
     del parts[missing.camid][missing.key]
     write_partitions(path, parts)
     with pytest.raises(PartitionError, match=missing.key.replace(".", r"\.")):
-        runner.train_run(ICSRMethod, _config(market_root, stage="inter", local_labels=str(path)),
+        engine.train_run(ICSRMethod, _config(market_root, stage="inter", local_labels=str(path)),
                          output_dir=tmp_path / "inter2")

@@ -77,3 +77,24 @@ def test_information_nodes_end_to_end() -> None:
     assert len(nodes) == len(set(modules[nodes].tolist())) == 3
     again, _ = information_nodes(feats, k=8, min_sim=0.5, min_size=4)
     assert nodes == again
+
+
+def test_without_infomap_the_fallback_modules_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_infomap(name: str, *args: object, **kwargs: object) -> object:
+        if name == "infomap":
+            raise ImportError("no infomap")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_infomap)
+    feats = _groups()
+    with pytest.raises(ImportError, match="pip install"):
+        information_nodes(feats, k=8)
+    clusters = np.array([0] * 8 + [1] * 8 + [2] * 8 + [3, 3, 4])
+    nodes, modules = information_nodes(feats, k=8, min_size=4, fallback_modules=clusters)
+    assert modules[-3:].tolist() == [-1, -1, -1]
+    assert sorted(set(modules[nodes].tolist())) == sorted(set(clusters[nodes].tolist()))
+    assert 1 <= len(nodes) <= 3

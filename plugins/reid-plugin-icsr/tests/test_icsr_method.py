@@ -185,8 +185,9 @@ def test_inter_alone_needs_and_validates_the_partition_file(tmp_path: Path, monk
     path = tmp_path / "parts.json"
     write_partitions(path, parts)
     method, _ = _make(tmp_path, monkeypatch, stage="inter", local_labels=str(path))
+    method.setup_stage(method.stages()[0])
     with pytest.raises(PartitionError, match=samples[4].key):
-        method.setup_stage(method.stages()[0])
+        method.on_epoch_start(0, method.stages()[0])
     parts[1][samples[4].key] = 0
     write_partitions(path, parts)
     method, _ = _make(tmp_path, monkeypatch, stage="inter", local_labels=str(path))
@@ -200,3 +201,9 @@ def test_refine_false_removes_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
         _run_stage(method, stage)
     assert np.all(method.labels >= 0)
     assert not any("removed" in line for line in ctx.lines)
+
+
+def test_inter_alone_without_refinement_needs_no_partition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    method, _ = _make(tmp_path, monkeypatch, stage="inter", refine=False)
+    _run_stage(method, method.stages()[0])
+    assert method.local is None and np.all(method.labels >= 0)

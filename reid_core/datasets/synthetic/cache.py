@@ -26,7 +26,7 @@ from PIL import Image
 log = logging.getLogger(__name__)
 
 #: Bump when the drawing changes, so that old caches are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MANIFEST = "manifest.json"
 
 
@@ -71,6 +71,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; cached images are shared data
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import click
+from PIL import Image
 
 from reid_core.datasets.synthetic.preview import PREVIEW_PRESETS
 
@@ -29,8 +30,10 @@ def add_synth_command(cli: click.Group) -> None:
                   help="People in the contact sheet.")
     @click.option("--scale", type=click.IntRange(min=1, max=8), default=1, show_default=True,
                   help="Integer zoom of the contact sheet.")
+    @click.option("--colours", type=click.IntRange(min=0, max=256), default=0, show_default=True,
+                  help="Reduce the contact sheet to a palette of N colours (smaller file); 0 keeps full RGB.")
     def synth_cmd(root: str | None, fmt: str | None, ids: int | None, seed: int, preview: str | None,
-                  preset: str, rows: int, scale: int) -> None:
+                  preset: str, rows: int, scale: int, colours: int) -> None:
         """Generate synthetic persons: a fixture tree (--like FORMAT ROOT) or a contact sheet (--preview OUT.png)."""
         if (fmt is None) == (preview is None):
             raise click.UsageError("give exactly one of --like FORMAT ROOT or --preview OUT.png")
@@ -38,12 +41,15 @@ def add_synth_command(cli: click.Group) -> None:
             from reid_core.datasets.synthetic.preview import contact_sheet
 
             sheet = contact_sheet(preset, rows=rows, scale=scale)
+            if colours:
+                sheet = sheet.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             out = Path(preview)
             out.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=out.parent)
             os.close(fd)
             try:
                 sheet.save(tmp, format="PNG", optimize=True)
+                os.chmod(tmp, 0o644)
                 os.replace(tmp, out)
             finally:
                 if os.path.exists(tmp):

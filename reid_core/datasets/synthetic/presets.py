@@ -126,7 +126,7 @@ def _camera_subset(p: dict[str, Any], domain: str, pid: int) -> list[int]:
     if p["kind"] != "market":
         return list(range(cams))
     rng = rng_for(p["seed"], DOMAINS[domain].code, 77, pid)
-    k = max(2, int(round(cams * rng.uniform(0.5, 1.0))))
+    k = max(2, round(float(cams * rng.uniform(0.5, 1.0))))
     return sorted(int(c) for c in rng.choice(cams, size=k, replace=False))
 
 

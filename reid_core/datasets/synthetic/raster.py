@@ -83,8 +83,8 @@ class Canvas:
 
     def rect(self, x0: float, y0: float, x1: float, y1: float, label: int) -> None:
         """Paint an axis-aligned rectangle."""
-        ix0, iy0 = max(int(round(x0)), 0), max(int(round(y0)), 0)
-        ix1, iy1 = min(int(round(x1)), self.w), min(int(round(y1)), self.h)
+        ix0, iy0 = max(round(float(x0)), 0), max(round(float(y0)), 0)
+        ix1, iy1 = min(round(float(x1)), self.w), min(round(float(y1)), self.h)
         if ix0 < ix1 and iy0 < iy1:
             self.lab[iy0:iy1, ix0:ix1] = label
 

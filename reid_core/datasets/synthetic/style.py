@@ -70,22 +70,23 @@ DOMAINS: dict[str, DomainStyle] = {
         occluder=(0.03, 0.12),
         cameras=6,
     ),
-    # "b": dim winter campus (Duke-like): muted dark clothes, warm brownish walls, stronger casts, blur.
+    # "b": dimmer winter campus (Duke-like): a muted palette that shares some colours with "a", warm
+    # walls, stronger colour casts, more blur, noise and occluders, eight cameras.
     "b": DomainStyle(
         name="b",
         code=2,
         clothes=_pal(
-            [(40, 40, 44), (70, 60, 50), (60, 70, 45), (30, 40, 70), (110, 35, 40), (180, 165, 135),
-             (90, 90, 95), (140, 110, 80), (20, 20, 20), (70, 90, 110), (150, 150, 150), (95, 55, 75)]
+            [(40, 40, 44), (70, 60, 50), (60, 70, 45), (30, 40, 70), (150, 35, 40), (180, 165, 135),
+             (110, 110, 115), (140, 110, 80), (30, 60, 140), (70, 90, 110), (220, 220, 215), (200, 170, 50)]
         ),
         floors=_pal([(90, 80, 70), (70, 70, 75), (110, 100, 85), (60, 58, 55)]),
         walls=_pal([(140, 110, 90), (100, 90, 80), (160, 150, 140), (80, 90, 100)]),
-        gain=(0.6, 0.95),
-        cast=0.14,
-        scale=(0.78, 0.92),
-        blur=(0.2, 0.5, 0.3),
-        noise=(4.0, 9.0),
-        occluder=(0.08, 0.25),
+        gain=(0.7, 1.0),
+        cast=0.1,
+        scale=(0.8, 0.94),
+        blur=(0.3, 0.5, 0.2),
+        noise=(3.0, 7.0),
+        occluder=(0.05, 0.2),
         cameras=8,
     ),
 }
