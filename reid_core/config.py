@@ -30,17 +30,17 @@ class ConfigError(ValueError):
 
 
 # -- the sections every run has ---------------------------------------------------------------
-def _positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+def positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value <= 0:
         raise ConfigError(f"{attribute.name} must be > 0, got {value!r}")
 
 
-def _non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+def non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value < 0:
         raise ConfigError(f"{attribute.name} must be >= 0, got {value!r}")
 
 
-def _one_of(*choices: str) -> Any:
+def one_of(*choices: str) -> Any:
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value not in choices:
             raise ConfigError(f"{attribute.name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
@@ -55,12 +55,12 @@ class DataConfig:
     dataset: str = "synthetic"
     root: str = ""  # "" = no root (generated data)
     options: dict[str, str] = attrs.field(factory=dict)
-    height: int = attrs.field(default=256, validator=_positive)
-    width: int = attrs.field(default=128, validator=_positive)
-    batch_size: int = attrs.field(default=64, validator=_positive)
-    num_instances: int = attrs.field(default=4, validator=_positive)
-    num_workers: int = attrs.field(default=2, validator=_non_negative)
-    eval_batch_size: int = attrs.field(default=128, validator=_positive)
+    height: int = attrs.field(default=256, validator=positive)
+    width: int = attrs.field(default=128, validator=positive)
+    batch_size: int = attrs.field(default=64, validator=positive)
+    num_instances: int = attrs.field(default=4, validator=positive)
+    num_workers: int = attrs.field(default=2, validator=non_negative)
+    eval_batch_size: int = attrs.field(default=128, validator=positive)
 
 
 @attrs.frozen
@@ -68,14 +68,14 @@ class TrainConfig:
     """How the engine runs: device, precision, evaluation and logging (not the method's recipe)."""
 
     seed: int = 1
-    device: str = attrs.field(default="auto", validator=_one_of("auto", "cpu", "cuda"))
-    amp: str = attrs.field(default="off", validator=_one_of("off", "bf16", "fp16"))
-    grad_clip: float = attrs.field(default=0.0, validator=_non_negative)  # 0 = off
-    accumulate: int = attrs.field(default=1, validator=_positive)
-    eval_every: int = attrs.field(default=0, validator=_non_negative)  # 0 = only at the end
+    device: str = attrs.field(default="auto", validator=one_of("auto", "cpu", "cuda"))
+    amp: str = attrs.field(default="off", validator=one_of("off", "bf16", "fp16"))
+    grad_clip: float = attrs.field(default=0.0, validator=non_negative)  # 0 = off
+    accumulate: int = attrs.field(default=1, validator=positive)
+    eval_every: int = attrs.field(default=0, validator=non_negative)  # 0 = only at the end
     best_metric: str = "auto"  # "<evaluator>/<metric>", or auto = the dataset's main one
-    log_every: int = attrs.field(default=20, validator=_positive)
-    max_iters: int = attrs.field(default=0, validator=_non_negative)  # >0 caps iterations per epoch (smoke runs)
+    log_every: int = attrs.field(default=20, validator=positive)
+    max_iters: int = attrs.field(default=0, validator=non_negative)  # >0 caps iterations per epoch (smoke runs)
     deterministic: bool = False
 
 

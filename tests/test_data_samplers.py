@@ -14,6 +14,7 @@ from reid_core.data import (
     RandomOrderSampler,
     build_sampler,
 )
+from reid_core.datasets import DatasetError
 
 
 def _pids(seed: int = 0) -> list[int]:
@@ -77,8 +78,26 @@ def test_set_start_skips_once() -> None:
 def test_identity_errors() -> None:
     with pytest.raises(ValueError, match="multiple of num_instances"):
         RandomIdentitySampler([0, 0, 1, 1], 6, 4)
-    with pytest.raises(ValueError, match="not enough identities"):
+    with pytest.raises(DatasetError, match="not enough identities"):
         RandomIdentitySampler([0, 0, 1, 1], 32, 4)
+
+
+def test_too_few_identities_is_a_user_error_with_the_numbers_and_the_fix() -> None:
+    # 3 identities (the -1 outlier never counts), one chunk of K=4 each; P x K = 4 x 4 needs 4 chunks
+    pids = [0] * 4 + [1] * 4 + [2] * 3 + [-1] * 5
+    with pytest.raises(DatasetError) as info:
+        RandomIdentitySampler(pids, 16, 4)
+    message = str(info.value)
+    assert not isinstance(info.value, ValueError)
+    assert "RandomIdentitySampler" in message and "3 usable identities" in message
+    assert "P x K = 4 x 4 = 16" in message and "data.batch_size=" in message and "data.num_instances=" in message
+    with pytest.raises(DatasetError, match=r"needs 4 distinct identities over 1 rank"):
+        RandomIdentitySampler(pids, 16, 4, distinct_pids=True)
+    with pytest.raises(DatasetError, match=r"needs 4 groups of K over 2 rank"):
+        RandomIdentitySampler(pids, 8, 4, world_size=2)
+    with pytest.raises(DatasetError, match=r"ModalityBalancedSampler: not enough identities.*1 usable identities"):
+        ModalityBalancedSampler([0, 0, 1, 1], [0, 1, 0, 0], 8, 2)
+    assert len(RandomIdentitySampler(pids, 12, 4)) == 12  # 3 chunks fill exactly one batch
 
 
 def test_camera_sampler_rules() -> None:

@@ -39,8 +39,10 @@ def _assert_same(a: dict, b: dict) -> None:
             torch.testing.assert_close(a[module][key], b[module][key], rtol=1e-6, atol=1e-7, msg=f"{module}.{key}")
 
 
-def test_resume_gives_the_same_weights(plugin, tmp_path: Path) -> None:
-    config = make_config(Dummy, dummy={"epochs": 2})
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+def test_resume_gives_the_same_weights(plugin, tmp_path: Path, workers: int) -> None:
+    """Random augmentation in the main process or in a loader worker is replayed exactly."""
+    config = make_config(Dummy, dummy={"epochs": 2}, data={"num_workers": workers})
     straight = train_run(Dummy, config, output_dir=tmp_path / "a", resume=False)
     resumed = _interrupted_then_resumed(Dummy, config, tmp_path / "b", at=1)
     _assert_same(final_weights(tmp_path / "a"), final_weights(tmp_path / "b"))

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Sampler
 
+from reid_core.datasets.base import DatasetError
+
 log = logging.getLogger(__name__)
 
 SAMPLER_KINDS = ("identity", "identity-distinct", "camera", "modality", "modality-distinct", "random")
@@ -117,7 +119,10 @@ class _ChunkSampler(EpochSampler):
     """Shared by the P x K samplers: shuffled chunks of K, cut to whole batches on every rank."""
 
     batch_size: int
+    num_instances: int
     num_pids_per_batch: int
+    num_chunks: int
+    groups: dict[int, Any]
     distinct_pids: bool = False
 
     def _deal(self, per_pid: list[list[list[int]]], rng: np.random.Generator) -> list[list[int]]:
@@ -143,10 +148,15 @@ class _ChunkSampler(EpochSampler):
         return common // self.batch_size * self.batch_size
 
     def _check_nonempty(self, what: str) -> None:
+        """A DatasetError (shown by the CLI as one line, not a traceback) when the data cannot fill one batch."""
         if len(self.indices()) == 0:
-            raise ValueError(
-                f"{what}: not enough identities for one batch of {self.batch_size} per rank "
-                f"({self.world_size} rank(s)); use a smaller batch_size or more data"
+            p, k, ranks = self.num_pids_per_batch, self.num_instances, self.world_size
+            need = f"{p * ranks} distinct identities" if self.distinct_pids else f"{p * ranks} groups of K"
+            raise DatasetError(
+                f"{what}: not enough identities for one batch: {len(self.groups)} usable identities "
+                f"({self.num_chunks} groups of K={k} images), but a batch of P x K = {p} x {k} = "
+                f"{self.batch_size} images per rank needs {need} over {ranks} rank(s). Lower "
+                "--set data.batch_size=... (P x K) or --set data.num_instances=... (K), or use more data"
             )
 
 

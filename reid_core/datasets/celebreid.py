@@ -11,6 +11,7 @@ when they share a pid; see docs/datasets.md). Evaluated with the ``celeb`` proto
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 from reid_core.data.sample import Sample
@@ -19,12 +20,9 @@ from reid_core.datasets.layout import (
     bool_option,
     check_options,
     find_dataset_dir,
-    list_images,
     parse_basename,
+    read_split,
     relabel,
-    relpath,
-    require_dir,
-    require_nonempty,
     require_valid_queries,
 )
 
@@ -58,22 +56,18 @@ class CelebReID(ReidDataset):
             aliases=("celebreid-light",) if light else (),
         )
         self.light = light
-        splits = {}
-        for split, sub, camid in SPLITS:
-            folder_path: Path = require_dir(base / sub, f"{split} split", _layout(folder))
-            samples = [
-                Sample(
-                    str(p),
-                    int(parse_basename(p, REGEX, PATTERN, self.name).group(1)),
-                    camid,
-                    relpath=relpath(p, base),
-                )
-                for p in list_images(folder_path)
-            ]
-            require_nonempty(samples, split, folder_path, self.name)
-            splits[split] = samples
+        splits = {
+            split: read_split(base, sub, split, _layout(folder), self.name, partial(self._sample, camid))
+            for split, sub, camid in SPLITS
+        }
         require_valid_queries(splits["query"], splits["gallery"], self.name, rule="same-pid")
         super().__init__(relabel(splits["train"]), splits["query"], splits["gallery"], root=str(base))
+
+    def _sample(self, camid: int, path: Path, rel: str) -> Sample:
+        """An image of a split: the pid from its name, the split's fixed camera."""
+        return Sample(
+            str(path), int(parse_basename(path, REGEX, PATTERN, self.name).group(1)), camid, relpath=rel
+        )
 
 
 class CelebReIDLight(CelebReID):

@@ -9,29 +9,32 @@ itself, as the camera-mixup code does; the variant then follows the folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from reid_core.datasets.base import DatasetError, EvalSpec, ReidDataset
-from reid_core.datasets.layout import check_options, choice_option, find_dataset_dir, require_valid_queries
-from reid_core.datasets.market_style import AP_OPTION, MarketStyle, market_evaluations
+from reid_core.datasets.base import DatasetError
+from reid_core.datasets.layout import choice_option, find_dataset_dir
+from reid_core.datasets.market_style import AP_OPTION, MarketStyle, MarketStyleDataset
 
-FOLDERS = ("cuhk03-np", "cuhk03_np", "CUHK03-NP")
 VARIANTS = ("labeled", "detected")
-STYLE = MarketStyle("cuhk03", num_cams=2, pattern="<pid>_c<cam>_<n>.png with cam 1 or 2, e.g. 0001_c1_1.png")
 SPLIT_MARKERS = ("bounding_box_train", "query", "bounding_box_test")
 LAYOUT = """  <root>/cuhk03-np/
     labeled/{bounding_box_train,query,bounding_box_test}/*.png   (PPPP_cC_NN.png)
     detected/{bounding_box_train,query,bounding_box_test}/*.png"""
 
 
-class CUHK03(ReidDataset):
+class CUHK03(MarketStyleDataset):
     """CUHK03-NP: labeled train 7,368 / 767 ids, query 1,400, gallery 5,328 (detected 7,365 / 1,400 / 5,332)."""
 
     name = "cuhk03"
-    evaluations = (EvalSpec("market"),)
+    folders = ("cuhk03-np", "cuhk03_np", "CUHK03-NP")
+    style = MarketStyle(
+        "cuhk03", num_cams=2, pattern="<pid>_c<cam>_<n>.png with cam 1 or 2, e.g. 0001_c1_1.png"
+    )
+    options_help: Mapping[str, str] = {"variant": "labeled (default) or detected", **AP_OPTION}
 
-    def __init__(self, root: str | None = None, **options: str) -> None:
-        check_options(self.name, options, {"variant": "labeled (default) or detected", **AP_OPTION})
+    def locate(self, root: str | None, options: Mapping[str, str]) -> tuple[Path, str]:
+        """``cuhk03-np/<variant>/`` below ``--root``, or ``--root`` itself when it is a variant folder."""
         explicit = "variant" in options
         variant = choice_option(self.name, options, "variant", VARIANTS, "labeled")
         own = Path(root).expanduser() if root else None
@@ -41,23 +44,14 @@ class CUHK03(ReidDataset):
                     f"cuhk03: --root {str(own)!r} is the {own.name} folder but variant={variant} was asked; "
                     "point --root at the folder holding cuhk03-np/ to choose the variant"
                 )
-            base, prefix, variant = Path(os.path.abspath(own.parent)), f"{own.name}/", own.name
-        else:
-            base = find_dataset_dir(
-                root,
-                dataset=self.name,
-                folders=FOLDERS,
-                markers=tuple(f"{variant}/{m}" for m in SPLIT_MARKERS),
-                layout=LAYOUT,
-            )
-            prefix = f"{variant}/"
-        self.variant = variant
-        splits = STYLE.load(base, FOLDERS[0], prefix=prefix)
-        require_valid_queries(splits["query"], splits["gallery"], self.name)
-        super().__init__(
-            splits["train"],
-            splits["query"],
-            splits["gallery"],
-            evaluations=market_evaluations(self.name, options),
-            root=str(base),
+            self.variant = own.name
+            return Path(os.path.abspath(own.parent)), f"{own.name}/"
+        base = find_dataset_dir(
+            root,
+            dataset=self.name,
+            folders=self.folders,
+            markers=tuple(f"{variant}/{m}" for m in SPLIT_MARKERS),
+            layout=LAYOUT,
         )
+        self.variant = variant
+        return base, f"{variant}/"

@@ -12,7 +12,11 @@ second, named evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import count
 from pathlib import Path
+
+import attrs
 
 from reid_core.data.sample import Sample
 from reid_core.datasets.base import DatasetError, EvalSpec, ReidDataset
@@ -21,11 +25,8 @@ from reid_core.datasets.layout import (
     choice_option,
     find_dataset_dir,
     label_keys,
-    list_images,
+    read_split,
     relabel,
-    relpath,
-    require_dir,
-    require_nonempty,
     require_valid_queries,
 )
 
@@ -48,18 +49,24 @@ def _tokens(path: Path) -> tuple[int, str]:
     return pid, f"{tokens[0]}_{tokens[-1]}"
 
 
+def _read(
+    base: Path, sub: str, split: str, camids: Iterator[int], *, what: str = "", recursive: bool = False
+) -> list[Sample]:
+    """The images of one folder; camid = the next running index from ``camids`` (LaST has no cameras)."""
+
+    def make(path: Path, rel: str) -> Sample:
+        return Sample(str(path), _tokens(path)[0], next(camids), relpath=rel)
+
+    return read_split(base, sub, split, LAYOUT, "last", make, what=what, recursive=recursive)
+
+
 def _eval_split(base: Path, which: str) -> tuple[list[Sample], list[Sample]]:
     """query and gallery of ``val`` or ``test``; camid = running index over query then gallery."""
-    qdir = require_dir(base / which / "query", f"{which} query", LAYOUT)
-    gdir = require_dir(base / which / "gallery", f"{which} gallery", LAYOUT)
-    paths = list_images(qdir)
-    query = [Sample(str(p), _tokens(p)[0], i, relpath=relpath(p, base)) for i, p in enumerate(paths)]
-    gallery = [
-        Sample(str(p), _tokens(p)[0], len(query) + i, relpath=relpath(p, base))
-        for i, p in enumerate(list_images(gdir, recursive=True))
-    ]
-    require_nonempty(query, f"{which}/query", qdir, "last")
-    require_nonempty(gallery, f"{which}/gallery", gdir, "last")
+    camids = count()
+    query = _read(base, f"{which}/query", f"{which}/query", camids, what=f"{which} query")
+    gallery = _read(
+        base, f"{which}/gallery", f"{which}/gallery", camids, what=f"{which} gallery", recursive=True
+    )
     require_valid_queries(query, gallery, "last", rule="same-pid")
     return query, gallery
 
@@ -77,15 +84,10 @@ class LaST(ReidDataset):
         base = find_dataset_dir(
             root, dataset=self.name, folders=("last", "LaST"), markers=("train", main), layout=LAYOUT
         )
-        tdir = require_dir(base / "train", "train split", LAYOUT)
-        paths = list_images(tdir, recursive=True)
-        keys = [_tokens(p) for p in paths]
-        clothes = label_keys(k for _, k in keys)
-        train = [
-            Sample(str(p), pid, i, clothes_id=clothes[key], relpath=relpath(p, base))
-            for i, (p, (pid, key)) in enumerate(zip(paths, keys))
-        ]
-        require_nonempty(train, "train", tdir, self.name)
+        train = _read(base, "train", "train", count(), recursive=True)
+        keys = [_tokens(Path(s.path))[1] for s in train]
+        clothes = label_keys(keys)
+        train = [attrs.evolve(s, clothes_id=clothes[key]) for s, key in zip(train, keys)]
         query, gallery = _eval_split(base, main)
         extra: dict[str, list[Sample]] = {}
         evaluations = [EvalSpec("standard")]

@@ -101,6 +101,28 @@ def list_images(
     return sorted(p for p in folder.glob(pattern) if p.suffix.lower() in exts and p.is_file())
 
 
+def read_split(
+    base: Path,
+    sub: str,
+    split: str,
+    layout: str,
+    dataset: str,
+    make: Callable[[Path, str], Sample | None],
+    *,
+    recursive: bool = False,
+    what: str = "",
+) -> list[Sample]:
+    """The samples of the split folder ``base/sub``: ``make(path, relpath)`` for each image (None skips it).
+
+    Errors name the missing folder (``what``, default ``"<split> split"``, with ``layout``) or the empty split.
+    """
+    folder = require_dir(base / sub, what or f"{split} split", layout)
+    made = (make(path, relpath(path, base)) for path in list_images(folder, recursive=recursive))
+    samples = [s for s in made if s is not None]
+    require_nonempty(samples, split, folder, dataset)
+    return samples
+
+
 def parse_basename(path: Path | str, regex: re.Pattern[str], pattern: str, dataset: str) -> re.Match[str]:
     """Match ``regex`` against the file's basename, or raise an error naming the file and pattern."""
     name = os.path.basename(path)

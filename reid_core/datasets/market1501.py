@@ -6,37 +6,14 @@ in the gallery as an ordinary negative; 6 cameras, 0-based; train pids relabelle
 
 from __future__ import annotations
 
-from reid_core.datasets.base import EvalSpec, ReidDataset
-from reid_core.datasets.layout import check_options, find_dataset_dir, require_valid_queries
-from reid_core.datasets.market_style import AP_OPTION, MarketStyle, market_evaluations
-
-FOLDERS = ("Market-1501-v15.09.15", "Market-1501")
-STYLE = MarketStyle(
-    "market1501", num_cams=6, pattern="<pid>_c<cam>s<seq>_<frame>_<box>.jpg, e.g. 0002_c1s1_000451_03.jpg"
-)
+from reid_core.datasets.market_style import MarketStyle, MarketStyleDataset
 
 
-class Market1501(ReidDataset):
+class Market1501(MarketStyleDataset):
     """Market-1501 (Zheng et al. 2015): 751 train ids / 12,936 images, query 3,368, gallery 15,913."""
 
     name = "market1501"
-    evaluations = (EvalSpec("market"),)
-
-    def __init__(self, root: str | None = None, **options: str) -> None:
-        check_options(self.name, options, AP_OPTION)
-        base = find_dataset_dir(
-            root,
-            dataset=self.name,
-            folders=FOLDERS,
-            markers=("bounding_box_train", "query", "bounding_box_test"),
-            layout=STYLE.layout(FOLDERS[0]),
-        )
-        splits = STYLE.load(base, FOLDERS[0])
-        require_valid_queries(splits["query"], splits["gallery"], self.name)
-        super().__init__(
-            splits["train"],
-            splits["query"],
-            splits["gallery"],
-            evaluations=market_evaluations(self.name, options),
-            root=str(base),
-        )
+    folders = ("Market-1501-v15.09.15", "Market-1501")
+    style = MarketStyle(
+        "market1501", num_cams=6, pattern="<pid>_c<cam>s<seq>_<frame>_<box>.jpg, e.g. 0002_c1s1_000451_03.jpg"
+    )

@@ -10,15 +10,15 @@ from pathlib import Path
 import attrs
 
 from reid_core.data.sample import Sample
-from reid_core.datasets.base import DatasetError, EvalSpec
+from reid_core.datasets.base import DatasetError, EvalSpec, ReidDataset
 from reid_core.datasets.layout import (
+    check_options,
     choice_option,
-    list_images,
+    find_dataset_dir,
     parse_basename,
+    read_split,
     relabel,
-    relpath,
-    require_dir,
-    require_nonempty,
+    require_valid_queries,
 )
 
 #: The option every Market-family data set takes: which average precision the evaluation reports.
@@ -78,19 +78,17 @@ class MarketStyle:
         names = "  ".join(f"{f}/" for _, f in self.splits)
         return f"  <root>/{folder}/\n    {names}   (images named {self.pattern})"
 
+    def sample(self, path: Path, rel: str) -> Sample | None:
+        """The sample a file name describes, or None for a junk box the data set drops."""
+        match = parse_basename(path, self.regex, self.pattern, self.dataset)
+        pid = int(match.group(1))
+        if pid == -1 and self.drop_junk:
+            return None
+        return Sample(path=str(path), pid=pid, camid=self.camid(int(match.group(2)), path), relpath=rel)
+
     def parse_split(self, base: Path, sub: str, split: str, folder_name: str) -> list[Sample]:
         """The samples of one split folder (junk dropped where the data set has it)."""
-        folder = require_dir(base / sub, f"{split} split", self.layout(folder_name))
-        samples = []
-        for path in list_images(folder):
-            match = parse_basename(path, self.regex, self.pattern, self.dataset)
-            pid = int(match.group(1))
-            if pid == -1 and self.drop_junk:
-                continue
-            camid = self.camid(int(match.group(2)), path)
-            samples.append(Sample(path=str(path), pid=pid, camid=camid, relpath=relpath(path, base)))
-        require_nonempty(samples, split, folder, self.dataset)
-        return samples
+        return read_split(base, sub, split, self.layout(folder_name), self.dataset, self.sample)
 
     def load(self, base: Path, folder_name: str, prefix: str = "") -> dict[str, list[Sample]]:
         """All splits under ``base/prefix``; the train split relabelled 0..N-1."""
@@ -99,3 +97,44 @@ class MarketStyle:
             samples = self.parse_split(base, f"{prefix}{sub}", split, folder_name)
             out[split] = relabel(samples) if split == "train" else samples
         return out
+
+
+class MarketStyleDataset(ReidDataset):
+    """A data set in the three Market folders, evaluated with the ``market`` protocol.
+
+    Subclasses set ``name``, ``style`` (naming, cameras, junk rule) and ``folders`` (the data set's
+    folder names, the official one first), plus ``aliases`` (torchreid's intermediate folders) and
+    ``options_help`` when they take more options than ``ap``; :meth:`locate` may be overridden
+    when the splits lie below a sub-folder (CUHK03-NP's ``labeled/``).
+    """
+
+    evaluations = (EvalSpec("market"),)
+    style: MarketStyle
+    folders: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    options_help: Mapping[str, str] = AP_OPTION
+
+    def __init__(self, root: str | None = None, **options: str) -> None:
+        check_options(self.name, options, self.options_help)
+        base, prefix = self.locate(root, options)
+        splits = self.style.load(base, self.folders[0], prefix=prefix)
+        require_valid_queries(splits["query"], splits["gallery"], self.name)
+        super().__init__(
+            splits["train"],
+            splits["query"],
+            splits["gallery"],
+            evaluations=market_evaluations(self.name, options),
+            root=str(base),
+        )
+
+    def locate(self, root: str | None, options: Mapping[str, str]) -> tuple[Path, str]:
+        """The data set's folder found from ``--root``, and the prefix of its split folders."""
+        base = find_dataset_dir(
+            root,
+            dataset=self.name,
+            folders=self.folders,
+            markers=tuple(sub for _, sub in self.style.splits),
+            layout=self.style.layout(self.folders[0]),
+            aliases=self.aliases,
+        )
+        return base, ""

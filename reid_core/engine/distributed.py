@@ -76,10 +76,12 @@ def setup(device_preference: str) -> DistInfo:
     return DistInfo(rank, world, local, device, owns_group=True)
 
 
-def teardown(info: DistInfo) -> None:
-    """Leave the process group if this run created it."""
+def teardown(info: DistInfo, *, clean: bool = True) -> None:
+    """Leave the process group if this run created it (after a barrier, unless leaving on an error,
+    where the other ranks may never arrive)."""
     if info.owns_group and dist.is_initialized():
-        dist.barrier()
+        if clean:
+            dist.barrier()
         dist.destroy_process_group()
 
 

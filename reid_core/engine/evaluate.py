@@ -122,6 +122,7 @@ def evaluate_checkpoint(
     from reid_core.engine.context import RunContext
 
     info = distributed.setup(config.train.device)
+    clean = False
     try:
         seed_everything(config.train.seed)
         data_set = dataset if dataset is not None else load_dataset(config)
@@ -136,6 +137,7 @@ def evaluate_checkpoint(
         results = evaluate(method, context, data_set)
         if info.is_main:
             logger.info("results:\n%s", format_table(results, "last"))
+        clean = True
         return results
     finally:
-        distributed.teardown(info)
+        distributed.teardown(info, clean=clean)

@@ -82,6 +82,7 @@ class Run:
     def fit(self) -> dict[str, Any]:
         """Train every stage (or continue), evaluate, and return the content of ``metrics.json``."""
         self.dist = distributed.setup(self.config.train.device)
+        clean = False
         try:
             state = self._check_output()
             if state is not None and state.get("finished"):
@@ -89,11 +90,12 @@ class Run:
                 logger.warning("the run in %s already finished (%d epochs); nothing to resume", self.output_dir,
                                state["epoch"])
                 metrics = read_metrics(self.output_dir) or state.get("metrics", {})
+                clean = True
                 return metrics
             distributed.barrier(self.dist)
             self._build(state)
             self.output = RunOutput(self.output_dir, enabled=self.is_main)
-            self.output.open(self.config, purge_step=self.global_step if state is not None else None)
+            self.output.open(self.config, purge_step=self.epoch + 1 if state is not None else None)
             if self.is_main:
                 self._log_start()
             if state is not None:
@@ -105,10 +107,11 @@ class Run:
             if self.is_main:
                 logger.info("results (last epoch):\n%s", format_table(metrics, "last"))
             get_plugin_manager().call_event("reid_run_end", run=self, metrics=metrics)
+            clean = True
             return metrics
         finally:
             self.output.close()
-            distributed.teardown(self.dist)
+            distributed.teardown(self.dist, clean=clean)
 
     # -- set-up --------------------------------------------------------------------------------
     def _log_start(self) -> None:

@@ -145,7 +145,7 @@ class Method(abc.ABC):
         out earlier starts again. Loaders with ``set_epoch`` (those of ``Context.train_loader``)
         are told the global epoch, so their order is reproducible on resume."""
 
-    def on_epoch_start(self, epoch: int, stage: Stage) -> None:
+    def on_epoch_start(self, epoch: int, stage: Stage) -> None:  # noqa: B027 (optional hook)
         """Work before an epoch (pseudo labels, memory refresh). ``epoch`` is the stage epoch."""
 
     @abc.abstractmethod
@@ -157,7 +157,7 @@ class Method(abc.ABC):
         for scheduler in self._schedulers.values():
             scheduler.step()
 
-    def on_stage_end(self, stage: Stage) -> None:
+    def on_stage_end(self, stage: Stage) -> None:  # noqa: B027 (optional hook)
         """After a stage's last epoch (write a stage's artefacts here, atomically)."""
 
     @abc.abstractmethod
@@ -196,7 +196,7 @@ class Method(abc.ABC):
         """Extra state to checkpoint (memory banks, pseudo labels): tensors and plain values only."""
         return {}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027 (optional hook)
         """Restore what ``state_dict`` returned."""
 
     def train(self, mode: bool = True) -> None:

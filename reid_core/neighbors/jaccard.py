@@ -66,7 +66,7 @@ def jaccard_weights(
     sets = expand_k_reciprocal(rank, width, min(half_width(k1), width))
     rows = sets.row_ids()
     # 2 - 2 x_i.x_j, written through the squared distance |x_i|^2 + |x_j|^2 - 2 x_i.x_j that the
-    # kNN pass already has for most pairs (equal for unit-norm features, and correct otherwise)
+    # kNN pass already has for most pairs (an identity for any features, not only unit-norm ones)
     sq = (x * x).sum(dim=1).cpu().numpy()
     pair_sq = pair_distances(x, rank, distances, rows, sets.indices)
     weights = row_softmax(sets, -(np.float32(2) - ((sq[rows] + sq[sets.indices]) - pair_sq)))

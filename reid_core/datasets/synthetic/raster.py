@@ -98,11 +98,18 @@ class Canvas:
 
 def box_blur(img: np.ndarray, passes: int) -> np.ndarray:
     """A separable 3-tap box blur applied ``passes`` times (edges kept)."""
+    third = np.float32(1 / 3)
     for _ in range(passes):
         out = img.copy()
-        out[1:-1] = (img[:-2] + img[1:-1] + img[2:]) * np.float32(1 / 3)
+        mid = out[1:-1]
+        mid += img[:-2]
+        mid += img[2:]
+        mid *= third
         img = out
         out = img.copy()
-        out[:, 1:-1] = (img[:, :-2] + img[:, 1:-1] + img[:, 2:]) * np.float32(1 / 3)
+        mid = out[:, 1:-1]
+        mid += img[:, :-2]
+        mid += img[:, 2:]
+        mid *= third
         img = out
     return img

@@ -319,12 +319,12 @@ def shade(img: np.ndarray, light: np.ndarray, grad: float, blur: int, noise: np.
     h = img.shape[0]
     vg = np.float32(1.0) + np.float32(grad) * (np.float32(0.5) - (np.arange(h, dtype=np.float32) / np.float32(h)))
     if img.ndim == 3:
-        img = img * (vg[:, None, None] * light[None, None, :])
+        img *= vg[:, None, None] * light[None, None, :]
     else:
-        img = img * (vg[:, None] * light)
+        img *= vg[:, None] * light
     if blur:
         img = box_blur(img, blur)
-    img = img + noise * np.float32(sigma)
+    img += noise * np.float32(sigma)
     np.clip(img, 0, 255, out=img)
     img += np.float32(0.5)
     return img.astype(np.uint8)
