@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> 
 
     out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
     metrics = train_run(cls, config, output_dir=out, resume=resume)
-    click.echo(json.dumps(metrics, indent=2))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
+        click.echo(json.dumps(metrics, indent=2))
 
 
 @cli.command("eval")

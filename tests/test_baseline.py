@@ -75,7 +75,7 @@ def test_reid_run_then_eval_on_synthetic(tmp_path: Path) -> None:
     cli = build_cli(get_plugin_manager())
     out = tmp_path / "run"
     options = [*TINY, "--option", f"cache_dir={tmp_path / 'cache'}"]
-    result = CliRunner().invoke(cli, ["run", "baseline", "--output", str(out), *options, *TINY_SET],
+    result = CliRunner().invoke(cli, ["run", "baseline", "--dataset", "synthetic", "--output", str(out), *options, *TINY_SET],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())

@@ -27,7 +27,8 @@ SCRIPT = textwrap.dedent(
 
     out, mode = Path(sys.argv[1]), sys.argv[2]
     set_plugin_manager(plugin_manager_with(EnginePlugin(Path({data!r})), name="engine-test"))
-    config = make_config(Dummy, dummy={{"epochs": 2, "pseudo": True, "dump_weights": True}})
+    config = make_config(Dummy, dummy={{"epochs": 2, "pseudo": True, "dump_weights": True}},
+                         train={{"accumulate": 2}})  # accumulation: no gradient all-reduce between steps
     if mode == "interrupt":
         Dummy.interrupt_at = 1
     try:

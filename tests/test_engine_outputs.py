@@ -180,3 +180,16 @@ def test_rng_state_round_trip() -> None:
     ckpt.set_rng_state(state)
     assert (random.random(), np.random.rand()) == expected[:2]
     assert torch.equal(torch.rand(1), expected[2])
+
+
+def test_evaluate_checkpoint_matches_the_run_and_checks_the_method(recorder: Recorder, tmp_path: Path) -> None:
+    from reid_core.engine import evaluate_checkpoint
+
+    out = tmp_path / "run"
+    config = make_config(Dummy, dummy={"epochs": 1})
+    metrics = train_run(Dummy, config, output_dir=out, resume=False)
+    results = evaluate_checkpoint(Dummy, config, out / "checkpoints" / "best.pt")
+    assert results["test-eval"]["rank1"] == metrics["test-eval"]["best"]["rank1"]
+    assert results["test-eval"]["mAP"] == pytest.approx(metrics["test-eval"]["best"]["mAP"])
+    with pytest.raises(EngineError, match="written by method 'dummy', not 'dummy-manual'"):
+        evaluate_checkpoint(DummyManual, make_config(DummyManual), out / "checkpoints" / "best.pt")

@@ -54,3 +54,11 @@ def test_like_writes_a_layout_and_prints_its_statistics(invoke, tmp_path: Path) 
     stats = json.loads(result.output)
     assert {"train", "query", "gallery"} <= set(stats)
     assert (tmp_path / "Market-1501-v15.09.15").is_dir()
+
+
+def test_preview_palette_option(invoke, tmp_path: Path) -> None:
+    out = tmp_path / "small.png"
+    result = invoke("synth", "--preview", str(out), "--preset", "synthetic-ir", "--rows", "1", "--colours", "32")
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as img:
+        assert img.mode == "P" and len(img.getcolors()) <= 32

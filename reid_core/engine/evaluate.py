@@ -20,7 +20,7 @@ from reid_core.config import ConfigError
 from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
 from reid_core.engine.errors import EngineError
-from reid_core.engine.setup import load_dataset, load_method_weights, seed_everything
+from reid_core.engine.setup import load_dataset_once, load_method_weights, seed_everything
 from reid_core.evaluation.base import SplitLabels
 from reid_core.plugins import get_registry
 from reid_core.registry import suggest
@@ -125,7 +125,7 @@ def evaluate_checkpoint(
     clean = False
     try:
         seed_everything(config.train.seed)
-        data_set = dataset if dataset is not None else load_dataset(config)
+        data_set = dataset if dataset is not None else load_dataset_once(config, info)
         context = RunContext(config, data_set, info, Path(checkpoint).parent)
         method = method_cls(config, context)
         context.method = method

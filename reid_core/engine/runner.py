@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,12 @@ from reid_core.engine.errors import EngineError
 from reid_core.engine.evaluate import evaluate, format_table, main_metric
 from reid_core.engine.outputs import RunOutput, read_metrics
 from reid_core.engine.progress import Progress
-from reid_core.engine.setup import configure_determinism, load_dataset, load_method_weights, seed_everything
+from reid_core.engine.setup import (
+    configure_determinism,
+    load_dataset_once,
+    load_method_weights,
+    seed_everything,
+)
 from reid_core.engine.step import StepRunner, make_scaler
 from reid_core.methods.base import Method, Stage
 from reid_core.plugins import get_plugin_manager
@@ -159,7 +165,7 @@ class Run:
         device = self.dist.device
         configure_determinism(self.config, device)
         seed_everything(train.seed)
-        dataset = self._dataset if self._dataset is not None else load_dataset(self.config)
+        dataset = self._dataset if self._dataset is not None else load_dataset_once(self.config, self.dist)
         self.dataset = dataset
         self.main_key, self.main_name = main_metric(train.best_metric, dataset)
         self.context = RunContext(self.config, dataset, self.dist, self.output_dir)
@@ -331,6 +337,15 @@ class Run:
                         raise EngineError(f"train loader {name!r} yields no batch (too few samples?)") from None
             yield batch
 
+    def _no_sync(self, update_step: bool) -> contextlib.AbstractContextManager[Any]:
+        """Under DDP with accumulation, skip the gradient all-reduce on iterations that do not step."""
+        stack = contextlib.ExitStack()
+        if self.dist.distributed and not update_step and self.method is not None:
+            for module in self.method.modules().values():
+                if isinstance(module, torch.nn.parallel.DistributedDataParallel):
+                    stack.enter_context(module.no_sync())
+        return stack
+
     def _train_epoch(self, stage: Stage, total_epochs: int) -> dict[str, float]:
         method, context, step = self.method, self.context, self.step
         assert method is not None and context is not None and step is not None
@@ -368,10 +383,11 @@ class Run:
             batch = to_device(batch, device)
             step.begin(epoch=self.epoch, stage_epoch=self.stage_epoch, iteration=it,
                        global_step=self.global_step, iterations=iterations)
-            with step.autocast():
-                losses = method.training_step(batch, step)
-            if not method.manual_optimization:
-                step.optimize(losses, list(method.optimizers()))
+            with self._no_sync(step.is_update_step):
+                with step.autocast():
+                    losses = method.training_step(batch, step)
+                if not method.manual_optimization:
+                    step.optimize(losses, list(method.optimizers()))
             step.end()
             self.global_step += 1
             for name, value in losses.items():

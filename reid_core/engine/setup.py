@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from reid_core.engine import checkpoint as ckpt
+from reid_core.engine import distributed
 from reid_core.engine.errors import EngineError
 from reid_core.methods.base import Method
 from reid_core.plugins import get_registry
@@ -25,6 +26,16 @@ def load_dataset(config: Any) -> Any:
     """The run's data set from the registry (``data.root = ""`` means no root)."""
     data = config.data
     return get_registry("datasets").create(data.dataset, data.root or None, **dict(data.options))
+
+
+def load_dataset_once(config: Any, info: distributed.DistInfo) -> Any:
+    """:func:`load_dataset` on rank 0 first, then on the other ranks: a data set that builds a cache
+    (generated images, extracted archives) builds it once instead of racing with itself."""
+    if not info.distributed:
+        return load_dataset(config)
+    dataset = load_dataset(config) if info.is_main else None
+    distributed.barrier(info)
+    return dataset if dataset is not None else load_dataset(config)
 
 
 def configure_determinism(config: Any, device: torch.device) -> None:

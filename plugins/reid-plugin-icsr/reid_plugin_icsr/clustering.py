@@ -31,13 +31,59 @@ def resolve_n_clusters(num_samples: int, n_clusters: int = 0, ratio: float = 0.0
     return max(1, min(k, num_samples))
 
 
+def condensed_average(dist: np.ndarray) -> np.ndarray:
+    """The condensed (upper-triangle) float64 vector of ``(D + D.T) / 2``, built row by row.
+
+    Only the ``N (N - 1) / 2`` result is allocated (no full float64 or symmetrised copy of ``D``),
+    which is what keeps MSMT17-sized inputs (N = 32,621) within memory.
+    """
+    n = dist.shape[0]
+    out = np.empty(n * (n - 1) // 2, dtype=np.float64)
+    pos = 0
+    for i in range(n - 1):
+        row = dist[i, i + 1:].astype(np.float64)
+        row += dist[i + 1:, i]
+        row *= 0.5
+        out[pos:pos + row.size] = row
+        pos += row.size
+    return out
+
+
+def cut_tree(merges: np.ndarray, num_samples: int, n_clusters: int) -> np.ndarray:
+    """Labels after the first ``num_samples - n_clusters`` merges of a scipy linkage matrix.
+
+    Exactly ``n_clusters`` clusters (the tree cut scikit-learn makes); labels are numbered in
+    order of each cluster's first member.
+    """
+    parent = np.arange(2 * num_samples - 1)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for step in range(num_samples - n_clusters):
+        a, b = int(merges[step, 0]), int(merges[step, 1])
+        node = num_samples + step
+        parent[find(a)] = node
+        parent[find(b)] = node
+    roots = np.array([find(i) for i in range(num_samples)])
+    _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse].astype(np.int64)
+
+
 def agglomerative(dist: np.ndarray, n_clusters: int) -> np.ndarray:
     """Average-linkage agglomerative labels ``0..n_clusters-1`` of a precomputed ``N x N`` distance.
 
     Every sample gets a label (no -1); deterministic for the same input. ``n_clusters`` is
-    clamped to ``1..N`` (``N`` clusters are the singletons; one cluster is everything).
+    clamped to ``1..N`` (``N`` clusters are the singletons; one cluster is everything). Same
+    partition as scikit-learn's ``AgglomerativeClustering(metric="precomputed", linkage="average")``
+    on ``(D + D.T) / 2`` (scipy's average linkage on the condensed distance, then the tree cut at
+    ``n_clusters``), without scikit-learn's dense float64 copies of ``D``.
     """
-    from sklearn.cluster import AgglomerativeClustering
+    from scipy.cluster.hierarchy import linkage
 
     dist = np.asarray(dist)
     n = dist.shape[0]
@@ -48,11 +94,8 @@ def agglomerative(dist: np.ndarray, n_clusters: int) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
     if k == 1:
         return np.zeros(n, dtype=np.int64)
-    dist = np.ascontiguousarray(dist, dtype=np.float64)
-    dist = 0.5 * (dist + dist.T)  # average linkage needs a symmetric input; Jaccard is, up to rounding
-    np.fill_diagonal(dist, 0.0)
-    model = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average")
-    return model.fit_predict(dist).astype(np.int64)
+    merges = linkage(condensed_average(dist), method="average")
+    return cut_tree(merges, n, k)
 
 
 def silhouette(dist: np.ndarray, labels: np.ndarray) -> float:

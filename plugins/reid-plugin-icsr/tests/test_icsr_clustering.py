@@ -44,3 +44,25 @@ def test_silhouette_prefers_the_true_partition_and_handles_degenerate_ones() -> 
     assert silhouette(dist, truth) > silhouette(dist, rng.permutation(truth))
     assert silhouette(dist, np.zeros(20)) == -1.0
     assert silhouette(dist, np.arange(20)) == -1.0
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.array_equal(a[:, None] == a[None], b[:, None] == b[None])
+
+
+def test_matches_scikit_learn_average_linkage() -> None:
+    from sklearn.cluster import AgglomerativeClustering
+
+    rng = np.random.default_rng(3)
+    for trial in range(8):
+        n = int(rng.integers(5, 60))
+        x = rng.normal(size=(n, 4))
+        dist = np.linalg.norm(x[:, None] - x[None], axis=2).astype(np.float32)
+        dist += 1e-4 * rng.random((n, n)).astype(np.float32)  # slightly asymmetric, as float Jaccard can be
+        np.fill_diagonal(dist, 0)
+        k = int(rng.integers(1, n + 1))
+        ours = agglomerative(dist, k)
+        sym = 0.5 * (dist.astype(np.float64) + dist.T)
+        ref = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average").fit_predict(sym)
+        assert _same_partition(ours, ref), (trial, n, k)
+        assert sorted(set(ours.tolist())) == list(range(k))

@@ -31,25 +31,33 @@ class Canvas:
 
     def capsule(self, ax: float, ay: float, bx: float, by: float, r: float, label: int) -> None:
         """Paint the set of points within ``r`` of the segment a-b (a limb)."""
-        box = self._box(min(ax, bx) - r, min(ay, by) - r, max(ax, bx) + r, max(ay, by) + r)
-        if box is None:
+        x0 = max(int(min(ax, bx) - r), 0)
+        y0 = max(int(min(ay, by) - r), 0)
+        x1 = min(int(max(ax, bx) + r) + 2, self.w)
+        y1 = min(int(max(ay, by) + r) + 2, self.h)
+        if x0 >= x1 or y0 >= y1:
             return
-        x0, y0, x1, y1 = box
         px = self.xs[:, x0:x1] - np.float32(ax)
         py = self.ys[y0:y1] - np.float32(ay)
         dx = np.float32(bx - ax)
         dy = np.float32(by - ay)
         l2 = dx * dx + dy * dy
         if l2 > 1e-6:
-            t = (px * dx + py * dy) * (np.float32(1.0) / l2)
+            t = px * dx + py * dy
+            t *= np.float32(1.0) / l2
             np.maximum(t, np.float32(0.0), out=t)
             np.minimum(t, np.float32(1.0), out=t)
-            ex = px - t * dx
-            ey = py - t * dy
+            ex = t * dx
+            np.subtract(px, ex, out=ex)
+            ey = t
+            ey *= dy
+            np.subtract(py, ey, out=ey)
+            ex *= ex
+            ey *= ey
+            ex += ey
         else:
-            ex, ey = px, py
-        m = ex * ex + ey * ey <= np.float32(r * r)
-        self.lab[y0:y1, x0:x1][m] = label
+            ex = px * px + py * py
+        np.putmask(self.lab[y0:y1, x0:x1], ex <= np.float32(r * r), label)
 
     def ellipse(self, cx: float, cy: float, rx: float, ry: float, label: int, y_max: float | None = None) -> None:
         """Paint an axis-aligned ellipse, optionally only the part above ``y_max``."""
