@@ -20,8 +20,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, RegistryError)
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions shown as a one-line error, not a traceback."""
     from reid_core.datasets.base import DatasetError
-    from reid_core.evaluation.base import EvaluationError
     from reid_core.engine.errors import EngineError
+    from reid_core.evaluation.base import EvaluationError
     from reid_core.models.weights import WeightsError
     from reid_core.plugins import PluginError
 

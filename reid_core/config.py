@@ -7,6 +7,7 @@ type, so ``--set train.seed=3`` gives an int and ``--set data.options.variant=de
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import types
@@ -83,10 +84,8 @@ class TrainConfig:
 def _hints(cls: type) -> dict[str, Any]:
     hints: dict[str, Any] = {f.name: f.type for f in attrs.fields(cls) if f.type is not None}
     module = sys.modules.get(cls.__module__)
-    try:
+    with contextlib.suppress(NameError, TypeError):  # unresolvable annotations: keep the raw ones
         hints.update(typing.get_type_hints(cls, vars(module) if module else None))
-    except (NameError, TypeError):  # unresolvable annotations: fall back to the raw ones
-        pass
     return hints
 
 
@@ -191,7 +190,9 @@ def build(cls: type, values: Mapping[str, Any] | None = None, *, _prefix: str = 
 
 def to_dict(config: Any) -> dict[str, Any]:
     """A nested plain dict of an attrs config (tuples become lists)."""
-    return attrs.asdict(config, retain_collection_types=False)
+    import attr  # ``attrs.asdict`` always keeps tuples; TOML and JSON want lists
+
+    return attr.asdict(config, retain_collection_types=False)
 
 
 def merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,10 @@ HOOKS = ReidPluginManager.hook_names()
 
 
 def test_hook_set_is_the_documented_one() -> None:
-    assert HOOKS == sorted(
+    assert sorted(
         [f"reid_register_{k}" for k in ("datasets", "backbones", "methods", "losses", "evaluators", "commands")]
         + ["reid_run_start", "reid_epoch_end", "reid_run_end"]
-    )
+    ) == HOOKS
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -18,26 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reid_core.config import ConfigError
+from reid_core.config import non_negative, one_of, positive
 from reid_core.methods.base import Method, Stage, StepContext
-
-
-def _positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value <= 0:
-        raise ConfigError(f"{attribute.name} must be > 0, got {value!r}")
-
-
-def _non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value < 0:
-        raise ConfigError(f"{attribute.name} must be >= 0, got {value!r}")
-
-
-def _choice(*choices: str) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value not in choices:
-            raise ConfigError(f"{attribute.name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-    return check
 
 
 @attrs.frozen
@@ -71,24 +53,24 @@ class BaselineConfig:
 
     backbone: str = "resnet50"
     pretrained: str = "imagenet"
-    last_stride: int = attrs.field(default=1, validator=_positive)
-    width: int = attrs.field(default=64, validator=_positive)
-    pooling: str = attrs.field(default="avg", validator=_choice("avg", "max", "maxavg", "gem"))
-    epochs: int = attrs.field(default=120, validator=_positive)
-    iters_per_epoch: int = attrs.field(default=0, validator=_non_negative)
-    lr: float = attrs.field(default=3.5e-4, validator=_positive)
-    weight_decay: float = attrs.field(default=5e-4, validator=_non_negative)
-    warmup_epochs: int = attrs.field(default=10, validator=_non_negative)
-    warmup_factor: float = attrs.field(default=0.01, validator=_positive)
+    last_stride: int = attrs.field(default=1, validator=positive)
+    width: int = attrs.field(default=64, validator=positive)
+    pooling: str = attrs.field(default="avg", validator=one_of("avg", "max", "maxavg", "gem"))
+    epochs: int = attrs.field(default=120, validator=positive)
+    iters_per_epoch: int = attrs.field(default=0, validator=non_negative)
+    lr: float = attrs.field(default=3.5e-4, validator=positive)
+    weight_decay: float = attrs.field(default=5e-4, validator=non_negative)
+    warmup_epochs: int = attrs.field(default=10, validator=non_negative)
+    warmup_factor: float = attrs.field(default=0.01, validator=positive)
     milestones: tuple[int, ...] = attrs.field(default=(40, 70), converter=tuple)
-    gamma: float = attrs.field(default=0.1, validator=_positive)
-    label_smoothing: float = attrs.field(default=0.1, validator=_non_negative)
-    id_weight: float = attrs.field(default=1.0, validator=_non_negative)
-    triplet_weight: float = attrs.field(default=1.0, validator=_non_negative)
-    margin: float = attrs.field(default=0.3, validator=_non_negative)
-    center_weight: float = attrs.field(default=0.0, validator=_non_negative)
-    center_lr: float = attrs.field(default=0.5, validator=_positive)
-    test_feature: str = attrs.field(default="bn", validator=_choice("bn", "pool"))
+    gamma: float = attrs.field(default=0.1, validator=positive)
+    label_smoothing: float = attrs.field(default=0.1, validator=non_negative)
+    id_weight: float = attrs.field(default=1.0, validator=non_negative)
+    triplet_weight: float = attrs.field(default=1.0, validator=non_negative)
+    margin: float = attrs.field(default=0.3, validator=non_negative)
+    center_weight: float = attrs.field(default=0.0, validator=non_negative)
+    center_lr: float = attrs.field(default=0.5, validator=positive)
+    test_feature: str = attrs.field(default="bn", validator=one_of("bn", "pool"))
     normalize: bool = True
     flip: bool = False
 
