@@ -140,3 +140,8 @@ def test_same_options_give_identical_files(tmp_path: Path) -> None:
     one = _images(_make("synthetic-cc", tmp_path / "one"))
     two = _images(_make("synthetic-cc", tmp_path / "two"))
     assert one == two
+
+
+def test_infrared_cameras_follow_the_camera_count(tmp_path: Path) -> None:
+    ds = _make("synthetic-ir", tmp_path, cameras="2")
+    assert {s.camid for s in ds.query} == {1} and {s.camid for s in ds.gallery} == {0}

@@ -34,6 +34,7 @@ TINY = [
     "aim.epochs=2",
     "aim.milestones=[1]",
     "aim.start_epoch=1",
+    "aim.iters_per_epoch=0",
     "train.log_every=1",
 ]
 

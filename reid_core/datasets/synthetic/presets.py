@@ -10,7 +10,7 @@ Options (strings, as every dataset factory receives them):
     images      images per identity per camera (default 3; 2 for synthetic-cc and synthetic-ir)
     cameras     number of cameras (default: the domain's camera set, 6 for "a", 8 for "b")
     outfits     outfits per identity (synthetic-cc only, default 3)
-    ir_cameras  comma-separated infrared camera ids (synthetic-ir only, default "2,5")
+    ir_cameras  comma-separated infrared camera ids (synthetic-ir only; default every third camera: "2,5" of 6)
     test_domain domain of the query/gallery persons (synthetic-a/-b: train on one, test on the other)
     height, width  image size (default 128 x 64)
     seed        world seed (default 0)
@@ -96,7 +96,8 @@ def parse_options(preset: str, options: dict[str, Any]) -> dict[str, Any]:
     if kind == "cc":
         p["outfits"] = _int(options, "outfits", 3, 2, preset)
     if kind == "ir":
-        raw = str(options.get("ir_cameras", "2,5"))
+        default = ",".join(str(c) for c in range(p["cameras"]) if c % 3 == 2) or str(p["cameras"] - 1)
+        raw = str(options.get("ir_cameras", default))
         try:
             ir = sorted({int(x) for x in raw.split(",") if x.strip()})
         except ValueError:
@@ -121,7 +122,7 @@ def _worlds(p: dict[str, Any]) -> dict[str, SyntheticWorld]:
 
 
 def _camera_subset(p: dict[str, Any], domain: str, pid: int) -> list[int]:
-    """Market-like: each person passes 2..C of the cameras."""
+    """Market-like: each person passes half to all of the C cameras (at least 2)."""
     cams = p["cameras"]
     if p["kind"] != "market":
         return list(range(cams))

@@ -35,7 +35,7 @@ FRONT, BACK, SIDE = 0, 1, 2
 NUM_UNIFORMS = 28
 
 
-def _pose(ident: Identity, cam: Camera, u: list[float], h: int, w: int) -> tuple[dict, list[list[float]]]:
+def pose(ident: Identity, cam: Camera, u: list[float], h: int, w: int) -> tuple[dict, list[list[float]]]:
     """Body geometry (pixels) and the 17 keypoints [x, y, v] for one image."""
     cum = cam.views.cumsum()
     view = FRONT if u[0] < cum[0] else BACK if u[0] < cum[1] else SIDE

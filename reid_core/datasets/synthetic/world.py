@@ -16,12 +16,12 @@ from reid_core.datasets.synthetic.raster import Canvas
 from reid_core.datasets.synthetic.render import (
     NUM_UNIFORMS,
     Keypoints,
-    _pose,
     apply_pattern,
     colour_palette,
     draw_person,
     finish_keypoints,
     paint_occluder,
+    pose,
     shade,
     temperature_table,
 )
@@ -152,7 +152,7 @@ class SyntheticWorld:
         mcode = MODALITY_CODES[modality]
         u = self._key(_IMAGE, pid, outfit, camid, mcode, index, h, w).random(NUM_UNIFORMS).tolist()
         c = Canvas(h, w)
-        g, kp = _pose(ident, cam, u, h, w)
+        g, kp = pose(ident, cam, u, h, w)
         draw_person(c, ident, clothes, g, kp)
         apply_pattern(c, clothes, g)
         occluded = paint_occluder(c, cam, u)
