@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import torch
@@ -193,3 +193,28 @@ def test_evaluate_checkpoint_matches_the_run_and_checks_the_method(recorder: Rec
     assert results["test-eval"]["mAP"] == pytest.approx(metrics["test-eval"]["best"]["mAP"])
     with pytest.raises(EngineError, match="written by method 'dummy', not 'dummy-manual'"):
         evaluate_checkpoint(DummyManual, make_config(DummyManual), out / "checkpoints" / "best.pt")
+
+
+class DummyTestTransform(Dummy):
+    """A Dummy whose test transform is its own (e.g. ICSR's bicubic resize): evaluation must use it."""
+
+    used: ClassVar[list[int]] = []
+
+    def test_transform(self) -> Any:
+        from reid_core.data.transforms import build_test_transform
+
+        inner = build_test_transform(self.config.data.height, self.config.data.width)
+
+        def transform(image: Any) -> Any:
+            DummyTestTransform.used.append(1)
+            return inner(image)
+
+        return transform
+
+
+def test_method_test_transform_is_used_for_evaluation(recorder: Recorder, tmp_path: Path) -> None:
+    DummyTestTransform.used.clear()
+    config = make_config(DummyTestTransform, dummy={"epochs": 1})
+    train_run(DummyTestTransform, config, output_dir=tmp_path / "run", resume=False)
+    dataset_size = 8 + 8  # the tiny data set's query and gallery images
+    assert len(DummyTestTransform.used) == dataset_size

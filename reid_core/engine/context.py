@@ -240,7 +240,7 @@ class RunContext:
             return torch.empty(0, 0)
         data = self.config.data
         if transform is None:
-            transform = build_test_transform(data.height, data.width)
+            transform = self.method.test_transform() or build_test_transform(data.height, data.width)
         per = math.ceil(n / self.world_size)
         start = min(self.rank * per, n)
         mine = list(range(start, min(start + per, n)))

@@ -164,6 +164,11 @@ class Method(abc.ABC):
     def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:
         """Test features ``[B, D]`` of a batch, in eval mode and without gradients."""
 
+    def test_transform(self) -> Any:
+        """The transform of test-time images (evaluation and ``ctx.extract_features``);
+        ``None`` (the default) means the core's resize + normalise at ``data.height x data.width``."""
+        return None
+
     # -- what the engine saves, moves and steps -------------------------------------------------
     def add_module(self, name: str, module: nn.Module, **prepare: Any) -> nn.Module:
         """Prepare ``module`` (device, DDP) and record it for checkpoints; returns the prepared one."""

@@ -188,6 +188,10 @@ class ICSRMethod(Method):
             + f" ({time.perf_counter() - start:.1f}s)"
         )
 
+    def test_transform(self) -> Any:
+        """Evaluation uses the released code's bicubic test transform too."""
+        return self._transform(train=False)
+
     def _transform(self, *, train: bool) -> Any:
         """The released code's transforms: bicubic resize; train adds flip, pad 10 + crop, erasing."""
         from reid_core.data.transforms import build_test_transform, build_train_transform
