@@ -41,6 +41,16 @@ def non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise ConfigError(f"{attribute.name} must be >= 0, got {value!r}")
 
 
+def between(low: float, high: float) -> Any:
+    """An attrs validator: ``low <= value <= high``."""
+
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if not low <= value <= high:
+            raise ConfigError(f"{attribute.name} must be in [{low}, {high}], got {value!r}")
+
+    return check
+
+
 def one_of(*choices: str) -> Any:
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value not in choices:

@@ -6,33 +6,10 @@ from typing import Any
 
 import attrs
 
-from reid_core.config import ConfigError
+from reid_core.config import between, non_negative, one_of, positive
 
 STAGES = ("all", "intra", "inter")
 NODE_RULES = ("argmax", "last_above_mean")
-
-
-def _positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value <= 0:
-        raise ConfigError(f"icsr.{attribute.name} must be > 0, got {value!r}")
-
-
-def _non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value < 0:
-        raise ConfigError(f"icsr.{attribute.name} must be >= 0, got {value!r}")
-
-
-def _unit(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"icsr.{attribute.name} must be in [0, 1], got {value!r}")
-
-
-def _one_of(*choices: str) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value not in choices:
-            raise ConfigError(f"icsr.{attribute.name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-    return check
 
 
 @attrs.frozen
@@ -40,46 +17,46 @@ class ICSRConfig:
     """ICSR's recipe; defaults are the released code's (``train_cam.py`` / ``train_global.py``)."""
 
     #: ``all`` = intra-camera stages then the inter-camera stage; ``intra`` or ``inter`` alone.
-    stage: str = attrs.field(default="all", validator=_one_of(*STAGES))
+    stage: str = attrs.field(default="all", validator=one_of(*STAGES))
     #: Partition file for ``stage = "inter"`` (a ``local_labels.json`` written by the intra stage).
     local_labels: str = ""
     # -- network
     arch: str = "resnet50-ibn-a"
     pretrained: str = "imagenet"
     pooling: str = "gem"
-    backbone_width: int = attrs.field(default=64, validator=_positive)
+    backbone_width: int = attrs.field(default=64, validator=positive)
     # -- optimisation (both stages; each stage restarts from the pretrained weights)
-    lr: float = attrs.field(default=3.5e-4, validator=_positive)
-    weight_decay: float = attrs.field(default=5e-4, validator=_non_negative)
-    step_size: int = attrs.field(default=20, validator=_positive)
-    gamma: float = attrs.field(default=0.1, validator=_positive)
+    lr: float = attrs.field(default=3.5e-4, validator=positive)
+    weight_decay: float = attrs.field(default=5e-4, validator=non_negative)
+    step_size: int = attrs.field(default=20, validator=positive)
+    gamma: float = attrs.field(default=0.1, validator=positive)
     # -- cluster memory
-    temp: float = attrs.field(default=0.05, validator=_positive)
+    temp: float = attrs.field(default=0.05, validator=positive)
     use_hard: bool = False
     # -- k-reciprocal Jaccard distance
-    k1: int = attrs.field(default=30, validator=_positive)
-    k2: int = attrs.field(default=6, validator=_positive)
+    k1: int = attrs.field(default=30, validator=positive)
+    k2: int = attrs.field(default=6, validator=positive)
     # -- stage 1: one cluster-contrast run per camera
-    intra_epochs: int = attrs.field(default=20, validator=_positive)
-    intra_iters: int = attrs.field(default=100, validator=_positive)
-    intra_momentum: float = attrs.field(default=0.2, validator=_unit)
+    intra_epochs: int = attrs.field(default=20, validator=positive)
+    intra_iters: int = attrs.field(default=100, validator=positive)
+    intra_momentum: float = attrs.field(default=0.2, validator=between(0.0, 1.0))
     #: n_clusters = N_c // intra_ratio (about 5 images per identity per camera)
-    intra_ratio: float = attrs.field(default=5.0, validator=_positive)
+    intra_ratio: float = attrs.field(default=5.0, validator=positive)
     # -- stage 2: all cameras, refined global clusters
-    inter_epochs: int = attrs.field(default=50, validator=_positive)
-    inter_iters: int = attrs.field(default=400, validator=_positive)
-    inter_momentum: float = attrs.field(default=0.1, validator=_unit)
+    inter_epochs: int = attrs.field(default=50, validator=positive)
+    inter_iters: int = attrs.field(default=400, validator=positive)
+    inter_momentum: float = attrs.field(default=0.1, validator=between(0.0, 1.0))
     #: global clusters; 0 = from ``inter_ratio`` (the released code hard-codes 1200, for MSMT17)
-    n_clusters: int = attrs.field(default=0, validator=_non_negative)
+    n_clusters: int = attrs.field(default=0, validator=non_negative)
     #: >= 1: images per cluster (n = N // ratio); < 1: clusters per image (n = N * ratio)
-    inter_ratio: float = attrs.field(default=17.0, validator=_positive)
+    inter_ratio: float = attrs.field(default=17.0, validator=positive)
     #: the refinement itself; false = plain cluster-contrast with the same pipeline (ablation)
     refine: bool = True
     # -- information nodes (Infomap on the kNN graph)
-    infomap_k: int = attrs.field(default=15, validator=_positive)
-    infomap_min_sim: float = attrs.field(default=0.5, validator=_unit)
-    infomap_min_size: int = attrs.field(default=4, validator=_non_negative)
-    info_node: str = attrs.field(default="argmax", validator=_one_of(*NODE_RULES))
+    infomap_k: int = attrs.field(default=15, validator=positive)
+    infomap_min_sim: float = attrs.field(default=0.5, validator=between(0.0, 1.0))
+    infomap_min_size: int = attrs.field(default=4, validator=non_negative)
+    info_node: str = attrs.field(default="argmax", validator=one_of(*NODE_RULES))
 
 
 PROFILES: dict[str, dict[str, Any]] = {
