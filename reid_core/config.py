@@ -51,6 +51,12 @@ def between(low: float, high: float) -> Any:
     return check
 
 
+def increasing_epochs(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """An attrs validator for milestones: non-negative epochs in increasing order."""
+    if list(value) != sorted(value) or any(v < 0 for v in value):
+        raise ConfigError(f"{attribute.name} must be increasing epochs >= 0, got {list(value)!r}")
+
+
 def one_of(*choices: str) -> Any:
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value not in choices:

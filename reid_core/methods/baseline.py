@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reid_core.config import non_negative, one_of, positive
+from reid_core.config import increasing_epochs, non_negative, one_of, positive
 from reid_core.methods.base import Method, Stage, StepContext
 
 
@@ -62,7 +62,7 @@ class BaselineConfig:
     weight_decay: float = attrs.field(default=5e-4, validator=non_negative)
     warmup_epochs: int = attrs.field(default=10, validator=non_negative)
     warmup_factor: float = attrs.field(default=0.01, validator=positive)
-    milestones: tuple[int, ...] = attrs.field(default=(40, 70), converter=tuple)
+    milestones: tuple[int, ...] = attrs.field(default=(40, 70), converter=tuple, validator=increasing_epochs)
     gamma: float = attrs.field(default=0.1, validator=positive)
     label_smoothing: float = attrs.field(default=0.1, validator=non_negative)
     id_weight: float = attrs.field(default=1.0, validator=non_negative)

@@ -11,27 +11,7 @@ from typing import Any
 
 import attrs
 
-from reid_core.config import ConfigError
-
-
-def _positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value <= 0:
-        raise ConfigError(f"{attribute.name} must be > 0, got {value!r}")
-
-
-def _non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value < 0:
-        raise ConfigError(f"{attribute.name} must be >= 0, got {value!r}")
-
-
-def _unit_interval(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not 0.0 <= value < 1.0:
-        raise ConfigError(f"{attribute.name} must be in [0, 1), got {value!r}")
-
-
-def _milestones(instance: Any, attribute: attrs.Attribute, value: tuple[int, ...]) -> None:
-    if list(value) != sorted(value) or any(v < 0 for v in value):
-        raise ConfigError(f"milestones must be increasing epochs >= 0, got {list(value)!r}")
+from reid_core.config import between, increasing_epochs, non_negative, positive
 
 
 @attrs.frozen
@@ -64,24 +44,24 @@ class AIMConfig:
 
     backbone: str = "resnet50"
     pretrained: str = "imagenet"
-    width: int = attrs.field(default=64, validator=_positive)
-    last_stride: int = attrs.field(default=1, validator=_positive)
-    epochs: int = attrs.field(default=100, validator=_positive)
-    lr: float = attrs.field(default=3.5e-4, validator=_positive)
-    weight_decay: float = attrs.field(default=5e-4, validator=_non_negative)
-    milestones: tuple[int, ...] = attrs.field(default=(20, 40), converter=tuple, validator=_milestones)
-    gamma: float = attrs.field(default=0.1, validator=_positive)
-    start_epoch: int = attrs.field(default=25, validator=_non_negative)
-    k_cal: float = attrs.field(default=1.0, validator=_non_negative)
-    k_kl: float = attrs.field(default=1.0, validator=_non_negative)
-    k_adv: float = attrs.field(default=1.0, validator=_non_negative)
-    s: float = attrs.field(default=16.0, validator=_positive)
-    epsilon: float = attrs.field(default=0.1, validator=_unit_interval)
-    pair_loss_weight: float = attrs.field(default=0.0, validator=_non_negative)
-    pair_margin: float = attrs.field(default=0.3, validator=_non_negative)
-    part_dim: int = attrs.field(default=256, validator=_positive)
-    attention_maps: int = attrs.field(default=8, validator=_positive)
-    iters_per_epoch: int = attrs.field(default=0, validator=_non_negative)
+    width: int = attrs.field(default=64, validator=positive)
+    last_stride: int = attrs.field(default=1, validator=positive)
+    epochs: int = attrs.field(default=100, validator=positive)
+    lr: float = attrs.field(default=3.5e-4, validator=positive)
+    weight_decay: float = attrs.field(default=5e-4, validator=non_negative)
+    milestones: tuple[int, ...] = attrs.field(default=(20, 40), converter=tuple, validator=increasing_epochs)
+    gamma: float = attrs.field(default=0.1, validator=positive)
+    start_epoch: int = attrs.field(default=25, validator=non_negative)
+    k_cal: float = attrs.field(default=1.0, validator=non_negative)
+    k_kl: float = attrs.field(default=1.0, validator=non_negative)
+    k_adv: float = attrs.field(default=1.0, validator=non_negative)
+    s: float = attrs.field(default=16.0, validator=positive)
+    epsilon: float = attrs.field(default=0.1, validator=between(0.0, 1.0))
+    pair_loss_weight: float = attrs.field(default=0.0, validator=non_negative)
+    pair_margin: float = attrs.field(default=0.3, validator=non_negative)
+    part_dim: int = attrs.field(default=256, validator=positive)
+    attention_maps: int = attrs.field(default=8, validator=positive)
+    iters_per_epoch: int = attrs.field(default=0, validator=non_negative)
 
 
 #: ``paper``: the official recipe (384x192, 4 ids x 8 images = 32 per GPU, fp32, eval every 5 epochs).
