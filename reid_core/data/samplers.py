@@ -13,6 +13,7 @@ Labels equal to -1 (pseudo-label outliers) are never sampled by the identity-bas
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,7 @@ SAMPLER_KINDS = ("identity", "identity-distinct", "camera", "modality", "modalit
 _MODALITY_NAMES = {"visible": 0, "infrared": 1}
 
 
-class EpochSampler(Sampler[int]):
+class EpochSampler(Sampler[int], abc.ABC):
     """Base class: a seeded per-epoch order of blocks, dealt round-robin to the ranks.
 
     Subclasses implement :meth:`_blocks` (the global order of this epoch) and may override
@@ -85,8 +86,9 @@ class EpochSampler(Sampler[int]):
         self._cache = None
 
     # -- subclass API ----------------------------------------------------------------------
+    @abc.abstractmethod
     def _blocks(self, rng: np.random.Generator) -> list[list[int]]:
-        raise NotImplementedError
+        """The epoch's index blocks (e.g. K-image chunks of one identity), in dealing order."""
 
     def _rank_length(self, common: int) -> int:
         """The per-rank length given the shortest rank's length (default: that length)."""
