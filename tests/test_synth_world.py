@@ -104,4 +104,4 @@ def test_unknown_domain_is_an_error() -> None:
         SyntheticWorld(num_ids=3, domain="c")
 
 
-GOLDEN = "edeb03ed5308d1ab837417a0e60f72adb8b4f12d8b527017659bc3bad81fd0a8"
+GOLDEN = "ec59e7d8eb3203e07de1f55b292251dba9c671a6a75c7b431be50a5015179834"

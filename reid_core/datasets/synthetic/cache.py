@@ -26,7 +26,7 @@ from PIL import Image
 log = logging.getLogger(__name__)
 
 #: Bump when the drawing changes, so that old caches are not reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 MANIFEST = "manifest.json"
 
 

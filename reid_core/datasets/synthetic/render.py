@@ -16,6 +16,7 @@ from reid_core.datasets.synthetic.style import (
     BAG,
     BOTTOM,
     HAIR,
+    HAIR2,
     NUM_LABELS,
     OCC,
     SHOE,
@@ -41,7 +42,7 @@ def pose(ident: Identity, cam: Camera, u: list[float], h: int, w: int) -> tuple[
     view = FRONT if u[0] < cum[0] else BACK if u[0] < cum[1] else SIDE
     facing = 1.0 if u[1] < 0.5 else -1.0
     phase = u[2] * 2 * math.pi
-    body = h * cam.scale * (0.86 + 0.14 * ident.height) * (1 + 0.06 * (u[3] - 0.5))
+    body = h * cam.scale * (0.8 + 0.2 * ident.height) * (1 + 0.06 * (u[3] - 0.5))
     cx = w * 0.5 + w * 0.08 * (u[4] - 0.5)
     top = (h - body) * 0.5 + h * 0.04 * (u[5] - 0.5)
     lean = body * 0.02 * (u[20] - 0.5)
@@ -138,7 +139,7 @@ def _draw_leg(c: Canvas, kp: list, hip: int, kn: int, an: int, outfit: Outfit, r
         if outfit.bottom_type == 1:  # shorts: upper 70 % of the thigh
             c.capsule(hx, hy, hx + (kx - hx) * 0.7, hy + (ky - hy) * 0.7, r * 1.15, BOTTOM)
     fx = ax + (g["facing"] * body * 0.045 if g["view"] == SIDE else 0.0)
-    c.capsule(ax, ay + r * 0.3, fx, ay + r * 0.6, r * 0.95, SHOE)
+    c.capsule(ax, ay + r * 0.1, fx, ay + r * 0.6, r * 1.25, SHOE)
 
 
 def _draw_arm(c: Canvas, kp: list, sh: int, el: int, wr: int, outfit: Outfit, r: float) -> None:
@@ -158,7 +159,8 @@ def draw_person(c: Canvas, ident: Identity, outfit: Outfit, g: dict, kp: list) -
     b = ident.build
     arm_r, leg_r = 0.032 * body * b, 0.045 * body * b
     long_hair = ident.hair_length
-    hair_drop = (0.0, 0.9 * hr, 2.6 * hr)[long_hair]
+    hair_drop = (0.0, 1.2 * hr, 3.0 * hr)[long_hair]
+    vol = ident.hair_volume
 
     if view == SIDE:
         d = g["facing"]
@@ -172,15 +174,16 @@ def draw_person(c: Canvas, ident: Identity, outfit: Outfit, g: dict, kp: list) -
         if long_hair:  # hair falls down the back of the head
             xa, xb = hx - d * 1.05 * hr, hx - d * 0.1 * hr
             c.trapezoid(hy, hy + hair_drop, min(xa, xb), max(xa, xb), min(xa, xb) - 0.1 * hr,
-                        max(xa, xb) - 0.1 * hr * d, HAIR)
+                        max(xa, xb) - 0.1 * hr * d, HAIR2)
         _draw_torso(c, outfit, cx, lean, sh_y, hip_y, sw, hw, body)
         _draw_leg(c, kp, near[3], near[4], near[5], outfit, leg_r, g)
         if outfit.bottom_type == 2:
             _skirt(c, cx, hip_y, hw, kp, body)
         c.capsule(hx, hy, cx + lean, sh_y, hr * 0.45, SKIN)  # neck
         c.ellipse(hx, hy, hr, hr * 1.08, SKIN)
-        c.ellipse(hx - d * 0.15 * hr, hy - 0.1 * hr, hr * 1.02, hr * 1.02, HAIR, y_max=hy - 0.25 * hr)
-        c.ellipse(hx - d * 0.45 * hr, hy, hr * 0.6, hr * 0.9, HAIR)
+        c.ellipse(hx - d * 0.15 * hr, hy - 0.1 * hr * vol, hr * 1.02 * vol, hr * 1.02 * vol, HAIR,
+                  y_max=hy - 0.25 * hr)
+        c.ellipse(hx - d * 0.45 * hr, hy, hr * 0.6 * vol, hr * 0.9 * vol, HAIR)
         _draw_arm(c, kp, near[0], near[1], near[2], outfit, arm_r)
         if outfit.bag == 2:
             _shoulder_bag(c, cx + lean, hip_y, 0.0, body, kp, near[0], d)
@@ -188,7 +191,8 @@ def draw_person(c: Canvas, ident: Identity, outfit: Outfit, g: dict, kp: list) -
 
     front = view == FRONT
     if long_hair and front:  # long hair falls behind the shoulders
-        c.trapezoid(hy, hy + hair_drop, hx - 1.05 * hr, hx + 1.05 * hr, hx - 1.2 * hr, hx + 1.2 * hr, HAIR)
+        c.trapezoid(hy, hy + hair_drop, hx - 1.05 * hr * vol, hx + 1.05 * hr * vol, hx - 1.2 * hr * vol,
+                    hx + 1.2 * hr * vol, HAIR2)
     for hip, kn, an in ((L_HIP, L_KN, L_AN), (R_HIP, R_KN, R_AN)):
         _draw_leg(c, kp, hip, kn, an, outfit, leg_r, g)
     if outfit.bottom_type == 2:
@@ -206,12 +210,15 @@ def draw_person(c: Canvas, ident: Identity, outfit: Outfit, g: dict, kp: list) -
         _draw_arm(c, kp, sh, el, wr, outfit, arm_r)
     if front:
         c.ellipse(hx, hy, hr, hr * 1.1, SKIN)
-        c.ellipse(hx, hy - 0.12 * hr, hr * 1.06, hr * 1.02, HAIR, y_max=hy - (0.3 - 0.25 * (long_hair > 0)) * hr)
+        c.ellipse(hx, hy - 0.12 * hr * vol, hr * 1.06 * vol, hr * 1.02 * vol, HAIR,
+                  y_max=hy - (0.3 - 0.25 * (long_hair > 0)) * hr)
     else:
         c.ellipse(hx, hy, hr, hr * 1.1, SKIN)
-        c.ellipse(hx, hy - 0.05 * hr, hr * 1.05, hr * 1.08, HAIR, y_max=hy + (0.55 + 0.3 * (long_hair > 0)) * hr)
+        c.ellipse(hx, hy - 0.05 * hr * vol, hr * 1.05 * vol, hr * 1.08 * vol, HAIR,
+                  y_max=hy + (0.55 + 0.3 * (long_hair > 0)) * hr)
         if long_hair:
-            c.trapezoid(hy, hy + hair_drop, hx - 1.05 * hr, hx + 1.05 * hr, hx - 1.15 * hr, hx + 1.15 * hr, HAIR)
+            c.trapezoid(hy, hy + hair_drop, hx - 1.05 * hr * vol, hx + 1.05 * hr * vol, hx - 1.15 * hr * vol,
+                        hx + 1.15 * hr * vol, HAIR2)
     if outfit.bag == 2:
         _shoulder_bag(c, cx + lean, hip_y, hw, body, kp, L_SH if front else R_SH, 1.0 if front else -1.0)
 
@@ -276,6 +283,7 @@ def colour_palette(ident: Identity, outfit: Outfit, cam: Camera) -> np.ndarray:
     pal = np.zeros((NUM_LABELS, 3), dtype=np.float32)
     pal[SKIN] = ident.skin
     pal[HAIR] = ident.hair
+    pal[HAIR2] = ident.hair_tip
     pal[TOP] = outfit.top
     pal[TOP2] = outfit.top2
     pal[BOTTOM] = outfit.bottom
@@ -290,6 +298,7 @@ def temperature_table(ident: Identity, outfit: Outfit, cam: Camera) -> np.ndarra
     t = np.zeros(NUM_LABELS, dtype=np.float32)
     t[SKIN] = ident.skin_temp
     t[HAIR] = 0.12
+    t[HAIR2] = 0.12
     t[TOP] = outfit.top_temp
     t[TOP2] = outfit.top_temp
     t[BOTTOM] = outfit.bottom_temp

@@ -13,17 +13,20 @@ import attrs
 import numpy as np
 
 # Label values of the part map (see render.py): index into a per-image palette.
-BG, SKIN, HAIR, TOP, TOP2, BOTTOM, SHOE, BAG, OCC = range(9)
-NUM_LABELS = 9
+BG, SKIN, HAIR, TOP, TOP2, BOTTOM, SHOE, BAG, OCC, HAIR2 = range(10)
+NUM_LABELS = 10
 
 SKIN_LIGHT = np.array([236.0, 198.0, 170.0])
 SKIN_DARK = np.array([92.0, 58.0, 40.0])
+#: Natural and dyed hair colours: a wide spread so that hair is a strong identity cue.
 HAIR_COLOURS = np.array(
-    [[22, 18, 16], [62, 40, 26], [112, 74, 42], [200, 166, 96], [146, 62, 30], [168, 166, 160]], dtype=float
+    [[22, 18, 16], [62, 40, 26], [112, 74, 42], [214, 180, 100], [170, 64, 24], [190, 188, 182],
+     [240, 236, 226], [40, 70, 200], [220, 60, 150], [40, 170, 80], [150, 60, 200], [230, 140, 30]], dtype=float
 )
-HAIR_WEIGHTS = np.array([0.34, 0.22, 0.16, 0.12, 0.06, 0.10])
+HAIR_WEIGHTS = np.array([0.16, 0.12, 0.10, 0.09, 0.07, 0.07, 0.05, 0.07, 0.07, 0.06, 0.07, 0.07])
 SHOE_COLOURS = np.array(
-    [[20, 20, 22], [235, 235, 232], [105, 66, 38], [128, 128, 132], [190, 36, 40], [40, 70, 160]], dtype=float
+    [[20, 20, 22], [235, 235, 232], [105, 66, 38], [128, 128, 132], [190, 36, 40], [40, 70, 160],
+     [240, 210, 30], [30, 170, 70], [240, 120, 200]], dtype=float
 )
 #: Relative "temperature" of fabrics in infrared (cotton, wool, denim, synthetic, leather).
 FABRIC_TEMPS = np.array([0.50, 0.38, 0.44, 0.62, 0.30])
@@ -121,6 +124,8 @@ class Identity:
     skin: np.ndarray = attrs.field(eq=False)
     hair: np.ndarray = attrs.field(eq=False)
     hair_length: int  # 0 short, 1 medium, 2 long
+    hair_volume: float  # hair ellipse scale (1.2 flat .. 1.7 big)
+    hair_tip: np.ndarray = attrs.field(eq=False)  # colour of the lower hair (dyed tips for 60 %; else = hair)
     shoe: np.ndarray = attrs.field(eq=False)
     skin_temp: float
     stride: float  # gait swing amplitude (radians)
@@ -171,17 +176,21 @@ def _jitter(rng: np.random.Generator, colour: np.ndarray, amount: float) -> np.n
 def make_identity(rng: np.random.Generator) -> Identity:
     """Draw a person's body."""
     t = rng.random()
-    skin = SKIN_LIGHT * (1 - t) + SKIN_DARK * t
+    skin = SKIN_LIGHT * (1 - t) + SKIN_DARK * t + rng.uniform(-18, 18) * np.array([1.0, 0.3, -0.6])
     hair = HAIR_COLOURS[rng.choice(len(HAIR_COLOURS), p=HAIR_WEIGHTS)]
+    tip_i = int(rng.integers(len(HAIR_COLOURS)))
+    tip = _jitter(rng, HAIR_COLOURS[tip_i], 20) if rng.random() < 0.6 else None
     return Identity(
         height=float(rng.random()),
-        build=float(rng.uniform(0.78, 1.3)),
-        head=float(rng.uniform(0.058, 0.084)),
-        hip=float(rng.uniform(0.48, 0.57)),
+        build=float(rng.uniform(0.66, 1.46)),
+        head=float(rng.uniform(0.06, 0.095)),
+        hip=float(rng.uniform(0.47, 0.58)),
         skin=_jitter(rng, skin, 10),
-        hair=_jitter(rng, hair, 14),
-        hair_length=int(rng.choice(3, p=[0.45, 0.25, 0.30])),
-        shoe=_jitter(rng, SHOE_COLOURS[rng.integers(len(SHOE_COLOURS))], 12),
+        hair=(hair := _jitter(rng, hair, 28)),
+        hair_length=int(rng.choice(3, p=[0.3, 0.35, 0.35])),
+        hair_volume=float(rng.uniform(1.2, 1.7)),
+        hair_tip=hair if tip is None else tip,
+        shoe=_jitter(rng, SHOE_COLOURS[rng.integers(len(SHOE_COLOURS))], 22),
         skin_temp=float(rng.uniform(0.78, 0.97)),
         stride=float(rng.uniform(0.10, 0.45)),
         arm_out=float(rng.uniform(0.03, 0.22)),
