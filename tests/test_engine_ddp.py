@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import torch
@@ -39,11 +41,28 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _torchrun(script: Path, out: Path, mode: str) -> subprocess.CompletedProcess:
+def _launch(script: Path, out: Path, mode: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            str(script), str(out), mode]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _torchrun(script: Path, out: Path, mode: str) -> subprocess.CompletedProcess:
+    """Launch 2 ranks; a failed launch is retried once with a warning that carries its stderr.
+
+    One launch in about fifteen full-suite runs failed once on the 2-core CI-sized machine and could
+    not be reproduced; the retry keeps CI from failing on a launcher hiccup while a real bug (which
+    fails both attempts) still fails the test, and the warning keeps the hiccup visible.
+    """
+    result = _launch(script, out, mode)
+    if mode != "interrupt" and result.returncode != 0:
+        warnings.warn(f"torchrun {mode} failed once (rc {result.returncode}), retrying:\n{result.stderr[-3000:]}",
+                      stacklevel=2)
+        if mode == "straight":
+            shutil.rmtree(out, ignore_errors=True)
+        result = _launch(script, out, mode)
+    return result
 
 
 def test_two_process_gloo_training_and_resume(tmp_path: Path) -> None:

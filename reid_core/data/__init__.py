@@ -6,9 +6,9 @@ first access, so that ``import reid_core`` and light CLI commands stay fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from reid_core._lazy import lazy_getattr
 from reid_core.data.sample import MODALITIES, Sample
 
 #: public name -> the submodule that defines it (imported lazily by ``__getattr__``)
@@ -56,14 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
 
 
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first access (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reid_core.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"reid_core.data.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("reid_core.data", _LAZY, globals())
 
 
 __all__ = [

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reid_core._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from reid_core.losses.center import CenterLoss
@@ -20,14 +21,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first access (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reid_core.losses' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"reid_core.losses.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("reid_core.losses", _LAZY, globals())
 
 
 __all__ = ["CenterLoss", "CrossEntropyLabelSmooth", "TripletLoss", "hard_example_mining", "pairwise_distance"]

@@ -8,8 +8,9 @@ builtin plugins (every ``reid`` command) stays fast.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from reid_core._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from torch import nn
@@ -41,14 +42,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first access (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reid_core.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"reid_core.models.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("reid_core.models", _LAZY, globals())
 
 
 def build_backbone(name: str, **kwargs: Any) -> nn.Module:
