@@ -20,10 +20,19 @@ LABEL_KEYS = ("pids", "camids", "clothes", "modality")
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` file; unreadable files are an :class:`EvaluationError`."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise EvaluationError(f"{path}: cannot read as .npz ({exc}); save the arrays with numpy.savez") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise EvaluationError(
+            f"{path} holds a single array (a .npy), not named arrays; save query_features, gallery_features, "
+            "query_pids, gallery_pids, query_camids and gallery_camids with numpy.savez(FILE.npz, ...)"
+        )
+    try:
+        with data:
             return {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise EvaluationError(f"{path}: cannot read as .npz ({exc})") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise EvaluationError(f"{path}: cannot read as .npz ({exc}); save the arrays with numpy.savez") from None
 
 
 def _labels(arrays: dict[str, np.ndarray], side: str, path: Path) -> SplitLabels:

@@ -50,6 +50,28 @@ def check_finite(array: np.ndarray, name: str) -> None:
         raise EvaluationError(f"{name}: {len(bad)} rows are not finite (NaN or inf), e.g. row {int(bad[0])}")
 
 
+#: Squared norms above this could overflow float32 in ``|q|^2 + |g|^2 - 2 q.g`` (max float32 / 4).
+MAX_SQUARED_NORM = float(np.finfo(np.float32).max) / 4.0
+
+
+def check_magnitude(squared_norms: np.ndarray, name: str) -> None:
+    """Features so large that their distances overflow float32 are an :class:`EvaluationError`.
+
+    With every squared norm below max/4, ``|q|^2 + |g|^2 - 2 q.g`` stays finite (Cauchy-Schwarz),
+    so ranking never compares inf with inf (which gave a mAP of 183 on features of 1e19).
+    """
+    if len(squared_norms) == 0:
+        return
+    worst = float(np.max(squared_norms))
+    if not np.isfinite(squared_norms).all() or worst > MAX_SQUARED_NORM:
+        row = int(np.argmax(np.where(np.isfinite(squared_norms), squared_norms, np.inf)))
+        raise EvaluationError(
+            f"{name} are too large for float32 distances (row {row} has a squared norm of {worst:.3g}, the limit is "
+            f"{MAX_SQUARED_NORM:.3g}): their distances are not finite; scale or L2-normalise the features "
+            "before saving them"
+        )
+
+
 def check_metric(metric: str) -> str:
     """``metric`` if it is a known metric, else an :class:`EvaluationError` listing the valid ones."""
     if metric not in METRICS:
@@ -112,6 +134,8 @@ class DistanceBlocks:
         check_finite(self.gallery, "gallery features")
         self.exact = exact
         squared_norms = np.einsum("ij,ij->i", self.gallery, self.gallery)
+        check_magnitude(squared_norms, "gallery features")
+        check_magnitude(np.einsum("ij,ij->i", self.query, self.query), "query features")
         if metric == "cosine":
             # No normalised copy of the gallery (673 MB at MSMT17 scale): scale the columns instead.
             self.query = l2_normalise(self.query)

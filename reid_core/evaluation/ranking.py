@@ -164,6 +164,12 @@ class RankAccumulator:
             result[f"rank{r}"] = 100.0 * float(curve[min(r, len(curve)) - 1])
         result["mAP"] = 100.0 * self.ap_sum / self.valid
         result["mINP"] = 100.0 * self.inp_sum / self.valid
+        for name, value in result.items():
+            if not -1e-9 <= value <= 100.0 + 1e-9:  # never report an impossible number (it means a bug or bad distances)
+                raise EvaluationError(
+                    f"{name} = {value:.4g} is outside [0, 100]: the distances were not valid numbers; "
+                    "check that the features are finite and of a sane magnitude"
+                )
         result["queries"] = self.valid
         result["skipped"] = self.skipped
         return result

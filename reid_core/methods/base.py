@@ -111,6 +111,13 @@ class Method(abc.ABC):
     manual_optimization: ClassVar[bool] = False
     #: Distance used at evaluation: ``euclidean`` (torchreid) or ``cosine`` (CAL/AIM).
     eval_metric: ClassVar[str] = "euclidean"
+    #: Parts of weight names (``module.tensor``) that only training uses: ``reid eval`` on another
+    #: data set (direct transfer) ignores them when their size differs (the classifier's classes).
+    train_only_weights: ClassVar[tuple[str, ...]] = ("classifier", "center")
+    #: Training batches are P identities x K images of the train split's labels (``data.batch_size``,
+    #: ``data.num_instances``): checked before a run starts. False for methods that choose their own
+    #: batches (e.g. from pseudo labels).
+    identity_batches: ClassVar[bool] = True
 
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
