@@ -25,3 +25,22 @@ def _isolated_plugins_and_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
     torch.manual_seed(0)
     yield
     set_plugin_manager(None)
+
+
+@pytest.fixture(scope="session")
+def user_files(tmp_path_factory: pytest.TempPathFactory):
+    """A Market-1501 tree and a finished baseline run on it, made once (see bad_input_support.py)."""
+    from bad_input_support import make_user_files
+
+    return make_user_files(tmp_path_factory.mktemp("user"))
+
+
+@pytest.fixture
+def work(user_files, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A fresh copy of ``user_files`` as the current folder (the bad-input tests check it is left alone)."""
+    import shutil
+
+    shutil.copytree(user_files / "base", tmp_path / "base")
+    shutil.copytree(user_files / "trained", tmp_path / "trained")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

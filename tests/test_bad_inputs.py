@@ -8,8 +8,6 @@ changed and none was created.
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,56 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
+from bad_input_support import MARKET, QB, Q, invoke, snapshot
 
 from reid_core import config as cfg
-from reid_core.cli import build_cli
-from reid_core.datasets.fixtures import write_layout
-from reid_core.engine import train_run
 from reid_core.methods.baseline import Baseline
-from reid_core.plugins import get_plugin_manager
 from reid_core.resolve import resolve_run_config
 
-MARKET = "Market-1501-v15.09.15"
-QB = ["--dataset", "market1501", "--root", "base", "--profile", "quick", "--device", "cpu"]
-Q = [*QB, "--set", "baseline.epochs=1", "--set", "data.batch_size=8"]
 EVAL = ["eval", "baseline", "--dataset", "market1501", "--root", "base", "--profile", "quick", "--device", "cpu"]
-
-
-# -- the user's files ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scratch folder with ``base/`` (a Market-1501 tree) and ``trained/`` (a finished 1-epoch run)."""
-    root = tmp_path_factory.mktemp("user")
-    write_layout("market1501", root / "base", ids=4, seed=0)
-    torch.manual_seed(0)
-    config = resolve_run_config(
-        Baseline, dataset="market1501", root=str(root / "base"), profile="quick", device="cpu",
-        sets=["baseline.epochs=1", "data.batch_size=8"],
-    )
-    train_run(Baseline, config, output_dir=root / "trained")
-    return root
-
-
-@pytest.fixture
-def work(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh copy of the user's files as the current folder."""
-    shutil.copytree(trained / "base", tmp_path / "base")
-    shutil.copytree(trained / "trained", tmp_path / "trained")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file under ``root`` with a hash of its content (a new, changed or removed file shows)."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(build_cli(get_plugin_manager()), list(args), env=env)
 
 
 # -- setups: what the user has before the bad command ---------------------------------------------

@@ -57,6 +57,7 @@ class Run:
     ) -> None:
         self.method_cls = method_cls
         self.typed = typed
+        self.restarted = False
         self.config = config
         self.output_dir = Path(output_dir)
         self.resume = resume
@@ -102,6 +103,9 @@ class Run:
             self.output = RunOutput(self.output_dir, enabled=self.is_main)
             self.output.open(self.config, purge_step=self.epoch + 1 if state is not None else None)
             if self.is_main:
+                if self.restarted:  # logged once log.txt is open, below the failed attempt's lines
+                    logger.warning("%s held a run that never finished an epoch: starting it again with the given "
+                                   "settings", self.output_dir)
                 self._log_start()
             if state is not None:
                 logger.info("resuming %s after epoch %d (stage %r)", self.output_dir, self.epoch,
@@ -149,9 +153,7 @@ class Run:
     def _check_output(self) -> dict[str, Any] | None:
         """Refuse to overwrite anything; with ``resume``, reconcile the saved config and verify ``last.pt``."""
         found = check_run_folder(self.output_dir, self.method_cls.name, resume=self.resume)
-        if found == RESTART:
-            logger.warning("%s holds a run that never finished an epoch: starting it again with the given settings",
-                           self.output_dir)
+        self.restarted = found == RESTART
         if found != RESUME:
             return None
         last = self.output_dir / "checkpoints" / "last.pt"
