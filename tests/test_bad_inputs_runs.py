@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from bad_input_support import Q, invoke, snapshot
+from bad_input_support import MARKET, Q, invoke, snapshot
 from click.testing import CliRunner
 
 from reid_core import config as cfg
@@ -146,3 +146,15 @@ def test_dry_run_still_refuses_bad_input(work: Path) -> None:
     (work / "trained" / "metrics.json").unlink()
     result = invoke("run", "baseline", *Q, "--set", "data.batch_size=6", "--output", "out", "--dry-run")
     assert result.exit_code == 1 and "data.batch_size (6)" in result.output and not (work / "out").exists()
+
+
+def test_broken_train_image_in_a_loader_worker_is_one_line(work: Path) -> None:
+    train = sorted((work / "base" / MARKET / "bounding_box_train").glob("0*.jpg"))
+    for path in train:  # every one, so that the first batch meets one
+        path.write_bytes(b"not a jpeg")
+    result = invoke("run", "baseline", *Q, "--set", "data.num_workers=2", "--output", "out")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "worker" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "bounding_box_train/0" in errors[0] and "re-extract" in errors[0]
+    assert not (work / "out" / "checkpoints" / "last.pt").exists()  # no epoch finished: the fixed command restarts
