@@ -130,15 +130,14 @@ def check_run(
     saved one, with the typed changes it accepts), the data set, the best-metric name, P x K
     feasibility and the test images (``all_images``: the train images too).
     """
-    from reid_core.engine.outputs import RESUME, check_run_folder
-    from reid_core.engine.resume import read_saved_config, resume_config
+    from reid_core.engine.resume import reconcile_folder
 
-    output_dir = Path(output_dir)
-    folder = check_run_folder(output_dir, method_cls.name, resume=resume)
-    if folder == RESUME:
-        saved = read_saved_config(type(config), output_dir)
-        trained = (output_dir / "checkpoints" / "last.pt").exists()
-        config = resume_config(saved, config, typed, trained=trained).config
+    folder, reconciled, last = reconcile_folder(method_cls.name, config, Path(output_dir), resume=resume, typed=typed)
+    config = reconciled.config
+    if last is not None:  # a checkpoint of another run is refused before the data set is loaded
+        from reid_core.engine import checkpoint as ckpt
+
+        ckpt.verify_run(ckpt.load(last), config, method_cls.name, last, Path(output_dir) / "config.toml")
     if dataset is None:
         dataset = load_dataset(config)
     if dataset is not None:

@@ -158,3 +158,19 @@ def test_broken_train_image_in_a_loader_worker_is_one_line(work: Path) -> None:
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "bounding_box_train/0" in errors[0] and "re-extract" in errors[0]
     assert not (work / "out" / "checkpoints" / "last.pt").exists()  # no epoch finished: the fixed command restarts
+
+
+def test_non_finite_loss_is_numbered_as_the_progress_line(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Baseline.training_step
+
+    def nan_in_second_epoch(self: Baseline, batch: dict[str, Any], step: Any) -> dict[str, torch.Tensor]:
+        losses = real(self, batch, step)
+        if step.epoch == 1:  # the engine's 0-based epoch: the second one
+            losses["id"] = losses["id"] * float("nan")
+        return losses
+
+    monkeypatch.setattr(Baseline, "training_step", nan_in_second_epoch)
+    result = invoke("run", "baseline", *Q, "--set", "baseline.epochs=2", "--output", "out")
+    assert result.exit_code == 1, result.output
+    error = next(line for line in result.output.splitlines() if line.startswith("Error:"))
+    assert "'id' at epoch 2 (stage epoch 2), iteration 1/1" in error and "Lower the learning rate" in error

@@ -82,3 +82,24 @@ def resume_config(
         applied=tuple(show[k] for k in safe),
         ignored=tuple(show[k] for k in changed if k not in RESUME_SAFE_KEYS),
     )
+
+
+def reconcile_folder(
+    method: str, config: Any, output_dir: Path, *, resume: bool, typed: Sequence[Mapping[str, Any]] | None
+) -> tuple[str, ResumeConfig, Path | None]:
+    """Check the run folder for ``method`` and choose the config the run goes on with.
+
+    Returns the folder's state (``new``, ``restart`` or ``resume``: see
+    :func:`~reid_core.engine.outputs.check_run_folder`), the config with the typed changes applied
+    or ignored, and the ``last.pt`` to continue from (``None``: start at the first epoch).
+    """
+    from reid_core.engine.outputs import RESUME, check_run_folder
+
+    output_dir = Path(output_dir)
+    found = check_run_folder(output_dir, method, resume=resume)
+    if found != RESUME:
+        return found, ResumeConfig(config), None
+    last = output_dir / "checkpoints" / "last.pt"
+    saved = read_saved_config(type(config), output_dir)
+    reconciled = resume_config(saved, config, typed, trained=last.exists())
+    return found, reconciled, last if last.exists() else None

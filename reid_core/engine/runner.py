@@ -22,9 +22,9 @@ from reid_core.engine import distributed
 from reid_core.engine.context import RunContext, to_device
 from reid_core.engine.errors import EngineError, RunInterrupted
 from reid_core.engine.evaluate import evaluate, format_table, main_metric
-from reid_core.engine.outputs import RESTART, RESUME, RunOutput, check_run_folder, read_metrics
+from reid_core.engine.outputs import RESTART, RESUME, RunOutput, read_metrics
 from reid_core.engine.progress import Progress
-from reid_core.engine.resume import read_saved_config, resume_config
+from reid_core.engine.resume import reconcile_folder
 from reid_core.engine.setup import (
     configure_determinism,
     load_dataset_once,
@@ -152,21 +152,17 @@ class Run:
 
     def _check_output(self) -> dict[str, Any] | None:
         """Refuse to overwrite anything; with ``resume``, reconcile the saved config and verify ``last.pt``."""
-        found = check_run_folder(self.output_dir, self.method_cls.name, resume=self.resume)
-        self.restarted = found == RESTART
-        if found != RESUME:
-            return None
-        last = self.output_dir / "checkpoints" / "last.pt"
-        saved = read_saved_config(type(self.config), self.output_dir)
-        reconciled = resume_config(saved, self.config, self.typed, trained=last.exists())
+        found, reconciled, last = reconcile_folder(self.method_cls.name, self.config, self.output_dir,
+                                                   resume=self.resume, typed=self.typed)
+        self.restarted, self.config = found == RESTART, reconciled.config
         if reconciled.ignored:
             logger.warning("--resume continues with the saved config.toml; ignoring typed values: %s "
                            "(start a new run with another --output to change them)", "; ".join(reconciled.ignored))
         if reconciled.applied:
             logger.warning("--resume applies: %s", "; ".join(reconciled.applied))
-        self.config = reconciled.config
-        if not last.exists():
+        if found == RESUME and last is None:
             logger.info("--resume: %s has no checkpoint yet; starting from the first epoch", self.output_dir)
+        if last is None:
             return None
         state = ckpt.load(last)
         ckpt.verify_run(state, self.config, self.method_cls.name, last, self.output_dir / "config.toml")
