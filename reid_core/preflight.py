@@ -150,16 +150,9 @@ def check_run(
 def check_eval(method_cls: type[Method], config: Any, checkpoint: Path, *, all_images: bool = False) -> Any:
     """``reid eval``'s checks: the checkpoint is this method's and finite, the data set loads and its
     test images open. Returns the data set (``None`` under ``torchrun``)."""
-    from reid_core.engine import checkpoint as ckpt
-    from reid_core.engine.errors import EngineError
+    from reid_core.engine.evaluate import load_for_eval
 
-    state = ckpt.load(Path(checkpoint))
-    if state.get("method") != method_cls.name:
-        raise EngineError(
-            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not "
-            f"{method_cls.name!r}; evaluate it with `reid eval {state.get('method')}`"
-        )
-    ckpt.check_finite_weights(state, Path(checkpoint))
+    load_for_eval(method_cls, Path(checkpoint))
     dataset = load_dataset(config)
     if dataset is not None:
         check_images(dataset, (["train"] if all_images else []) + eval_splits(dataset))

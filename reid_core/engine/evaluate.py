@@ -112,6 +112,18 @@ def format_table(metrics: dict[str, dict[str, Any]], which: str = "last") -> str
     return "\n".join(rows)
 
 
+def load_for_eval(method_cls: type[Method], checkpoint: Path) -> dict[str, Any]:
+    """A checkpoint ``reid eval`` can use: readable, written by ``method_cls``, with finite weights."""
+    state = ckpt.load(Path(checkpoint))
+    if state.get("method") != method_cls.name:
+        raise EngineError(
+            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}; "
+            f"evaluate it with `reid eval {state.get('method')}`"
+        )
+    ckpt.check_finite_weights(state, Path(checkpoint))
+    return state
+
+
 def evaluate_checkpoint(
     method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None
 ) -> dict[str, dict[str, Any]]:
@@ -120,13 +132,7 @@ def evaluate_checkpoint(
     The method's section and the image size come from the checkpoint's saved config (the model
     must match the weights); the data set, devices and batch sizes come from ``config``.
     """
-    state = ckpt.load(Path(checkpoint))
-    if state.get("method") != method_cls.name:
-        raise EngineError(
-            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}; "
-            f"evaluate it with `reid eval {state.get('method')}`"
-        )
-    ckpt.check_finite_weights(state, Path(checkpoint))
+    state = load_for_eval(method_cls, Path(checkpoint))
     if state.get("config"):
         try:
             saved = cfg.loads_toml(type(config), state["config"])
