@@ -109,6 +109,23 @@ def test_api_extract_paths_pil_and_tensors_agree(run_dir: Path) -> None:
 
 
 @pytest.mark.slow
+def test_checkpoint_and_method_flags_and_checkpoints_without_train_labels(run_dir: Path, tmp_path: Path) -> None:
+    best = run_dir / "checkpoints" / "best.pt"
+    wrong = CliRunner().invoke(build_cli(get_plugin_manager()), [
+        "export", "--checkpoint", str(best), "--method", "icsr", "--format", "torchscript",
+        "--output", str(tmp_path / "m.pt")])
+    assert wrong.exit_code == 1 and "written by method 'baseline', not 'icsr'" in wrong.output
+    state = torch.load(best, weights_only=True)
+    del state["train_labels"]  # as written before checkpoints carried them: the data set is read instead
+    old = tmp_path / "old.pt"
+    torch.save(state, old)
+    files = sorted(str(p) for p in cache_of(run_dir).rglob("*.png"))[:3]
+    restored = reid_core.load(old, method="baseline")
+    assert restored.context.dataset.name == "synthetic"
+    torch.testing.assert_close(restored.extract(files), reid_core.load(best).extract(files))
+
+
+@pytest.mark.slow
 def test_unreadable_images_are_named_then_skipped_by_flag(run_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "crops"
     folder.mkdir()
@@ -199,3 +216,22 @@ def test_a_method_that_cannot_be_exported_says_why(tmp_path: Path) -> None:
     method.__class__ = _TwoNetworks
     with pytest.raises(ExportError, match="pose network"):
         method.export_module()
+
+
+def test_evaluate_features_takes_the_metric_the_file_names(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    arrays = {"query_features": rng.normal(size=(6, 4)).astype(np.float32) * rng.uniform(0.1, 5, (6, 1)),
+              "gallery_features": rng.normal(size=(12, 4)).astype(np.float32) * rng.uniform(0.1, 5, (12, 1)),
+              "query_pids": np.arange(6) % 3, "gallery_pids": np.arange(12) % 3,
+              "query_camids": np.zeros(6, dtype=np.int64), "gallery_camids": np.ones(12, dtype=np.int64)}
+    plain, named = tmp_path / "plain.npz", tmp_path / "named.npz"
+    np.savez(plain, **arrays)
+    np.savez(named, **arrays, metric=np.asarray("cosine"))
+    results = {}
+    for name, args in {"default": [str(plain)], "cosine": [str(plain), "--metric", "cosine"],
+                       "named": [str(named)], "override": [str(named), "--metric", "euclidean"]}.items():
+        result = invoke(["evaluate-features", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        results[name] = json.loads(result.output)["mAP"]
+    assert results["named"] == results["cosine"] and results["override"] == results["default"]
+    assert results["cosine"] != results["default"]

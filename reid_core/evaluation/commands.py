@@ -147,7 +147,8 @@ def format_result(result: dict[str, Any]) -> str:
     show_default=True,
     help="A registered evaluator (reid list evaluators).",
 )
-@click.option("--metric", type=click.Choice(METRICS), default="euclidean", show_default=True)
+@click.option("--metric", type=click.Choice(METRICS), default=None,
+              help="Distance (default: the file's 'metric' array, as reid extract writes it, else euclidean).")
 @click.option("--rerank", is_flag=True, help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3).")
 @click.option(
     "--option",
@@ -159,11 +160,15 @@ def format_result(result: dict[str, Any]) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def evaluate_features(
-    file: Path, protocol: str, metric: str, rerank: bool, option_items: tuple[str, ...], as_json: bool
+    file: Path, protocol: str, metric: str | None, rerank: bool, option_items: tuple[str, ...], as_json: bool
 ) -> None:
     """Evaluate saved features: FILE.npz holds query_features, gallery_features (or distmat),
     query_pids, gallery_pids, query_camids, gallery_camids and optionally query_clothes,
-    gallery_clothes, query_modality, gallery_modality (0 visible, 1 infrared)."""
+    gallery_clothes, query_modality, gallery_modality (0 visible, 1 infrared) and metric
+    (what reid extract writes)."""
+    if metric is None:
+        saved = load_npz(file).get("metric")
+        metric = str(saved) if saved is not None and str(saved) in METRICS else "euclidean"
     result = run_evaluation(file, protocol, metric, rerank, _parse_options(option_items))
     if as_json:
         click.echo(json.dumps(result, indent=2))

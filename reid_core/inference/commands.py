@@ -13,18 +13,22 @@ from reid_core.methods.base import ExportError
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--run DIR | --checkpoint FILE [--method NAME]``, ``--set`` and ``--device``."""
+    """``--run DIR | --checkpoint FILE [--method NAME]`` and ``--set``."""
     options = [
         click.option("--run", "run_dir", type=click.Path(file_okay=False), help="A run folder (reid run --output)."),
         click.option("--checkpoint", type=click.Path(dir_okay=False), help="A checkpoint file instead of --run."),
         click.option("--method", help="The checkpoint's method (checked against the one it names)."),
         click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                      help="Override a saved config key, e.g. baseline.flip=true."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+#: ``--device`` of the commands that run the model (export always traces on the CPU).
+device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
+                             show_default=True, help="Where to run the model.")
 
 
 def load_model(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
@@ -45,7 +49,8 @@ def dataset_from_options(name: str, root: str | None, options: tuple[str, ...]) 
     return get_registry("datasets").create(name, root, **parse_options(options))
 
 
-def _check_output(output: str, suffixes: tuple[str, ...], flag: str = "--output") -> Path:
+def check_output_file(output: str, suffixes: tuple[str, ...], flag: str = "--output") -> Path:
+    """``output`` as a path, if it ends in one of ``suffixes`` and is not a folder (a usage error otherwise)."""
     path = Path(output)
     if path.suffix.lower() not in suffixes:
         raise click.BadParameter(f"{output!r} must end in {' or '.join(suffixes)}", param_hint=flag)
@@ -56,6 +61,7 @@ def _check_output(output: str, suffixes: tuple[str, ...], flag: str = "--output"
 
 @click.command("extract")
 @model_options
+@device_option
 @click.option("--images", metavar="DIR|GLOB", help="Image files: a folder (recursive) or a glob pattern.")
 @click.option("--dataset", help="A registered data set (reid list datasets) instead of --images.")
 @click.option("--root", type=click.Path(file_okay=False), help="Folder that holds the data set's folder.")
@@ -81,7 +87,7 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
 
     if (images is None) == (dataset is None):
         raise click.UsageError("give exactly one of --images DIR|GLOB or --dataset NAME")
-    out = _check_output(output, (".npz",))
+    out = check_output_file(output, (".npz",))
     names = [s.strip() for s in splits.split(",") if s.strip()]
     if not names:
         raise click.BadParameter("give at least one split, e.g. query,gallery", param_hint="--split")
@@ -104,16 +110,17 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
 @click.option("--tolerance", type=float, default=1e-4, show_default=True,
               help="Largest allowed |exported - eager| feature difference.")
-def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...], device: str,
-               fmt: str, output: str, tolerance: float) -> None:
+def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...], fmt: str,
+               output: str, tolerance: float) -> None:
     """Export the test-time model (images [batch, 3, H, W] -> features [batch, D]) as ONNX or TorchScript.
 
-    The file is read back and checked against the eager model on two batch sizes.
+    The model is traced on the CPU; the file is read back and checked against the eager model on
+    two batch sizes.
     """
     from reid_core.inference.export import export_module
 
-    out = _check_output(output, (".onnx",) if fmt == "onnx" else (".pt", ".ts", ".torchscript"))
-    model = load_model(run_dir, checkpoint, method, sets, device)
+    out = check_output_file(output, (".onnx",) if fmt == "onnx" else (".pt", ".ts", ".torchscript"))
+    model = load_model(run_dir, checkpoint, method, sets, "cpu")
     height, width = model.config.data.height, model.config.data.width
     try:
         report = export_module(model.export_module(), out, fmt, height=height, width=width, tolerance=tolerance)

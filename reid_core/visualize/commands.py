@@ -10,7 +10,13 @@ import click
 import numpy as np
 
 from reid_core.engine.checkpoint import atomic_write_bytes, atomic_write_text
-from reid_core.inference.commands import _check_output, dataset_from_options, load_model, model_options
+from reid_core.inference.commands import (
+    check_output_file,
+    dataset_from_options,
+    device_option,
+    load_model,
+    model_options,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,7 @@ def choose_queries(aps: np.ndarray, *, count: int | None, worst: int | None) -> 
 
 @click.command("visualize")
 @model_options
+@device_option
 @_dataset_options
 @click.option("--queries", "count", type=click.IntRange(min=1), help="Show N queries spread over the split (default 8).")
 @click.option("--worst", type=click.IntRange(min=1), help="Show the N queries with the lowest AP.")
@@ -69,7 +76,7 @@ def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | Non
 
     if count is not None and worst is not None:
         raise click.UsageError("give --queries N or --worst N, not both")
-    out = _check_output(output, (".png", ".html"))
+    out = check_output_file(output, (".png", ".html"))
     model = load_model(run_dir, checkpoint, method, sets, device)
     data = _dataset(model, dataset, root, options)
     spec = pick_evaluation(data, evaluation)
@@ -100,13 +107,13 @@ def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | Non
 @click.option("--output", type=click.Path(dir_okay=False), help="Image file (.png, .svg, .pdf; default RUN/plots.png).")
 @click.option("--cmc/--no-cmc", default=True, show_default=True,
               help="Add the CMC curve of the best checkpoint (extracts the evaluation features).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@device_option
 def plot_cmd(run_dir: str, dataset: str | None, root: str | None, options: tuple[str, ...], evaluation: str | None,
              batch_size: int | None, output: str | None, cmc: bool, device: str) -> None:
     """Plot a run: the CMC curve of its best checkpoint and its per-epoch evaluation metrics and losses."""
     from reid_core.visualize.plots import plot_run, run_history
 
-    out = _check_output(output or str(Path(run_dir) / "plots.png"), (".png", ".svg", ".pdf"))
+    out = check_output_file(output or str(Path(run_dir) / "plots.png"), (".png", ".svg", ".pdf"))
     history = run_history(Path(run_dir))
     curves: dict[str, np.ndarray] = {}
     title = Path(run_dir).name

@@ -43,9 +43,13 @@ def pick_evaluation(dataset: Any, key: str | None) -> EvalSpec:
 
 def evaluation_features(model: Any, dataset: Any, spec: EvalSpec, *, batch_size: int | None = None) -> EvalFeatures:
     """Extract the query and gallery features of ``spec`` with ``model`` (a :class:`ReidModel`)."""
+    from reid_core.inference.extract import progress
+
     query, gallery = dataset.split(spec.query), dataset.split(spec.gallery)
-    qf = model.extract_samples(query, batch_size=batch_size).features.numpy()
-    gf = model.extract_samples(gallery, batch_size=batch_size).features.numpy()
+    with progress(len(query), f"extract {spec.query}") as advance:
+        qf = model.extract_samples(query, batch_size=batch_size, advance=advance).features.numpy()
+    with progress(len(gallery), f"extract {spec.gallery}") as advance:
+        gf = model.extract_samples(gallery, batch_size=batch_size, advance=advance).features.numpy()
     return EvalFeatures(spec, list(query), list(gallery), qf, gf, str(model.method.eval_metric))
 
 
