@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import logging
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,26 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
 #: ``--device`` of the commands that run the model (export always traces on the CPU).
 device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
                              show_default=True, help="Where to run the model.")
+
+
+@contextlib.contextmanager
+def cli_logging() -> Iterator[None]:
+    """Show the library's INFO lines (progress, what was skipped) on stderr while a command runs,
+    unless logging is already configured."""
+    root, package = logging.getLogger(), logging.getLogger("reid_core")
+    if root.handlers or package.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = package.level
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(level)
 
 
 def load_model(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
@@ -98,7 +121,11 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
             data.split(name)  # an unknown split is an error before any work
     model = load_model(run_dir, checkpoint, method, sets, device)
     kwargs = {"batch_size": batch_size, "num_workers": num_workers, "skip_unreadable": skip_unreadable}
-    arrays = extract_images(model, files, **kwargs) if data is None else extract_splits(model, data, names, **kwargs)
+    with cli_logging():
+        if data is None:
+            arrays = extract_images(model, files, **kwargs)
+        else:
+            arrays = extract_splits(model, data, names, **kwargs)
     write_npz(arrays, out)
     shapes = {k: list(v.shape) for k, v in arrays.items() if k.endswith("features")}
     click.echo(f"wrote {out}: {json.dumps(shapes)} (method {model.name}, metric {model.method.eval_metric})")

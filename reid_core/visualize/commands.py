@@ -12,6 +12,7 @@ import numpy as np
 from reid_core.engine.checkpoint import atomic_write_bytes, atomic_write_text
 from reid_core.inference.commands import (
     check_output_file,
+    cli_logging,
     dataset_from_options,
     device_option,
     load_model,
@@ -80,7 +81,8 @@ def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | Non
     model = load_model(run_dir, checkpoint, method, sets, device)
     data = _dataset(model, dataset, root, options)
     spec = pick_evaluation(data, evaluation)
-    feats = evaluation_features(model, data, spec, batch_size=batch_size)
+    with cli_logging():
+        feats = evaluation_features(model, data, spec, batch_size=batch_size)
     evaluator = create_evaluator(spec)
     query, gallery = feats.labels()
     aps = query_aps(evaluator, feats.query_features, feats.gallery_features, query, gallery, metric=feats.metric)
@@ -124,7 +126,8 @@ def plot_cmd(run_dir: str, dataset: str | None, root: str | None, options: tuple
         data = _dataset(model, dataset, root, options)
         specs = [pick_evaluation(data, evaluation)] if evaluation else list(data.evaluations)
         for spec in specs:
-            feats = evaluation_features(model, data, spec, batch_size=batch_size)
+            with cli_logging():
+                feats = evaluation_features(model, data, spec, batch_size=batch_size)
             query, gallery = feats.labels()
             result = create_evaluator(spec, cmc_curve=True).evaluate(
                 feats.query_features, feats.gallery_features, query, gallery, metric=feats.metric)
