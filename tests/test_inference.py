@@ -90,6 +90,11 @@ def test_extract_dataset_splits_reproduces_the_runs_metrics(run_dir: Path, tmp_p
     best = json.loads((run_dir / "metrics.json").read_text())["market"]["best"]
     for key in ("rank1", "mAP", "mINP"):
         assert got[key] == pytest.approx(best[key], abs=1e-6)
+    # the same file drawn without the model: reid visualize --features
+    shown = invoke(["visualize", "--features", str(out), "--worst", "2", "--top", "4", "--output", str(tmp_path / "r.png")])
+    assert shown.exit_code == 0 and f"mAP {best['mAP']:.1f}%" in shown.output, shown.output
+    with Image.open(tmp_path / "r.png") as img:
+        assert img.height > 2 * 64
 
 
 @pytest.mark.slow

@@ -26,7 +26,8 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
         raise EvaluationError(f"{path}: cannot read as .npz ({exc})") from exc
 
 
-def _labels(arrays: dict[str, np.ndarray], side: str, path: Path) -> SplitLabels:
+def npz_labels(arrays: dict[str, np.ndarray], side: str, path: Path) -> SplitLabels:
+    """The ``side`` (``query``/``gallery``) labels of an ``.npz``'s arrays, checked (errors name the array)."""
     values: dict[str, Any] = {}
     for key in LABEL_KEYS:
         name = f"{side}_{key}"
@@ -104,7 +105,7 @@ def run_evaluation(
 
     evaluator = get_registry("evaluators").create(protocol, **(options or {}))
     arrays = load_npz(path)
-    query, gallery = _labels(arrays, "query", path), _labels(arrays, "gallery", path)
+    query, gallery = npz_labels(arrays, "query", path), npz_labels(arrays, "gallery", path)
     _check_features(arrays, query, gallery, path)
     if "distmat" in arrays and "query_features" not in arrays:
         if rerank:

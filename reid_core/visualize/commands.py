@@ -62,35 +62,54 @@ def choose_queries(aps: np.ndarray, *, count: int | None, worst: int | None) -> 
 @model_options
 @device_option
 @_dataset_options
+@click.option("--features", "features_file", type=click.Path(exists=True, dir_okay=False),
+              help="An .npz of reid extract --dataset (features, labels, paths) instead of --run.")
+@click.option("--protocol", help="With --features: the evaluator (default market).")
 @click.option("--queries", "count", type=click.IntRange(min=1), help="Show N queries spread over the split (default 8).")
 @click.option("--worst", type=click.IntRange(min=1), help="Show the N queries with the lowest AP.")
 @click.option("--top", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="Gallery items per query.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="ranks.png or ranks.html.")
 def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...], device: str,
                   dataset: str | None, root: str | None, options: tuple[str, ...], evaluation: str | None,
-                  batch_size: int | None, count: int | None, worst: int | None, top: int, output: str) -> None:
+                  batch_size: int | None, features_file: str | None, protocol: str | None, count: int | None,
+                  worst: int | None, top: int, output: str) -> None:
     """Draw queries with their top-K gallery items: green = match, red = wrong identity, grey = ignored by
     the protocol (same camera, same/other clothes), with the reason; --worst picks the lowest-AP queries."""
     from reid_core.evaluation.explain import explain_rankings, query_aps
-    from reid_core.visualize.features import create_evaluator, evaluation_features, pick_evaluation
+    from reid_core.visualize.features import (
+        create_evaluator,
+        evaluation_features,
+        features_from_npz,
+        pick_evaluation,
+    )
     from reid_core.visualize.render import render_html, render_png
 
     if count is not None and worst is not None:
         raise click.UsageError("give --queries N or --worst N, not both")
     out = check_output_file(output, (".png", ".html"))
-    model = load_model(run_dir, checkpoint, method, sets, device)
-    data = _dataset(model, dataset, root, options)
-    spec = pick_evaluation(data, evaluation)
-    with cli_logging():
-        feats = evaluation_features(model, data, spec, batch_size=batch_size)
-    evaluator = create_evaluator(spec)
+    if features_file is not None:
+        if run_dir or checkpoint or dataset or evaluation:
+            raise click.UsageError("--features replaces --run/--checkpoint, --dataset and --evaluation (use --protocol)")
+        feats = features_from_npz(features_file, protocol or "market")
+        source = Path(features_file).name
+    else:
+        if protocol is not None:
+            raise click.UsageError("--protocol goes with --features; with a run, pick one of the data set's "
+                                   "evaluations with --evaluation KEY")
+        model = load_model(run_dir, checkpoint, method, sets, device)
+        data = _dataset(model, dataset, root, options)
+        spec = pick_evaluation(data, evaluation)
+        with cli_logging():
+            feats = evaluation_features(model, data, spec, batch_size=batch_size)
+        source = f"{model.name} on {getattr(data, 'name', dataset)}"
+    evaluator = create_evaluator(feats.spec)
     query, gallery = feats.labels()
     aps = query_aps(evaluator, feats.query_features, feats.gallery_features, query, gallery, metric=feats.metric)
     chosen = choose_queries(aps, count=count, worst=worst)
     ranked = explain_rankings(evaluator, feats.query_features, feats.gallery_features, query, gallery,
                               queries=chosen, top=top, metric=feats.metric)
     which = f"the {len(chosen)} lowest-AP queries" if worst is not None else f"{len(chosen)} queries"
-    title = (f"{model.name} on {getattr(data, 'name', dataset)}, {spec.key} protocol: {which}, top {top} "
+    title = (f"{source}, {feats.spec.key} protocol: {which}, top {top} "
              f"(mAP {np.nanmean(aps):.1f}% over {int((~np.isnan(aps)).sum())} queries)")
     if out.suffix.lower() == ".html":
         atomic_write_text(render_html(ranked, feats.query, feats.gallery, title=title), out)

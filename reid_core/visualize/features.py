@@ -58,3 +58,27 @@ def create_evaluator(spec: EvalSpec, **extra: Any) -> Any:
     from reid_core.plugins import get_registry
 
     return get_registry("evaluators").create(spec.protocol, **{**spec.options, **extra})
+
+
+def features_from_npz(path: Any, protocol: str) -> EvalFeatures:
+    """The query and gallery of a ``reid extract`` file (features, labels and ``*_paths``), to show without a model."""
+    from pathlib import Path
+
+    from reid_core.data.sample import Sample
+    from reid_core.evaluation.commands import load_npz, npz_labels
+
+    path = Path(path)
+    arrays = load_npz(path)
+    sides = {}
+    for side in ("query", "gallery"):
+        labels = npz_labels(arrays, side, path)
+        for key in (f"{side}_features", f"{side}_paths"):
+            if key not in arrays or len(arrays[key]) != len(labels):
+                raise DatasetError(f"{path}: needs {key!r} with one entry per {side} image (reid extract --dataset "
+                                   "writes it); have: " + ", ".join(sorted(arrays)))
+        clothes = labels.clothes if labels.clothes is not None else [None] * len(labels)
+        sides[side] = [Sample(str(p), int(pid), int(cam), clothes_id=None if c is None or c < 0 else int(c))
+                       for p, pid, cam, c in zip(arrays[f"{side}_paths"], labels.pids, labels.camids, clothes)]
+    metric = str(arrays["metric"]) if "metric" in arrays else "euclidean"
+    return EvalFeatures(EvalSpec(protocol), sides["query"], sides["gallery"], arrays["query_features"],
+                        arrays["gallery_features"], metric)
