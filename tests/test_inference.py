@@ -128,6 +128,9 @@ def test_checkpoint_and_method_flags_and_checkpoints_without_train_labels(run_di
     restored = reid_core.load(old, method="baseline")
     assert restored.context.dataset.name == "synthetic"
     torch.testing.assert_close(restored.extract(files), reid_core.load(best).extract(files))
+    from_data = reid_core.load(best, training_data=True)  # --training-data: the data set even though labels exist
+    assert from_data.context.dataset.name == "synthetic"
+    torch.testing.assert_close(from_data.extract(files), restored.extract(files))
 
 
 @pytest.mark.slow

@@ -23,6 +23,9 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--method", help="The checkpoint's method (checked against the one it names)."),
         click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                      help="Override a saved config key, e.g. baseline.flip=true."),
+        click.option("--training-data", is_flag=True,
+                     help="Build the method from its training data set (saved config) instead of the labels "
+                          "the checkpoint carries (for methods that need more than labels)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -55,13 +58,14 @@ def cli_logging() -> Iterator[None]:
 
 
 def load_model(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
-               device: str) -> Any:
+               device: str, training_data: bool = False) -> Any:
     """The :class:`ReidModel` of ``--run`` or ``--checkpoint`` (exactly one)."""
     if (run_dir is None) == (checkpoint is None):
         raise click.UsageError("give exactly one of --run DIR or --checkpoint FILE")
     from reid_core.inference.loader import load
 
-    return load(run_dir or checkpoint, method=method, sets=sets, device=device)  # type: ignore[arg-type]
+    return load(run_dir or checkpoint, method=method, sets=sets, device=device,  # type: ignore[arg-type]
+                training_data=training_data)
 
 
 def dataset_from_options(name: str, root: str | None, options: tuple[str, ...]) -> Any:
@@ -98,7 +102,7 @@ def check_output_file(output: str, suffixes: tuple[str, ...], flag: str = "--out
 @click.option("--skip-unreadable", is_flag=True, help="Leave unreadable images out (a warning names each) "
               "instead of stopping at the first.")
 def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
-                device: str, images: str | None, dataset: str | None, root: str | None, options: tuple[str, ...],
+                training_data: bool, device: str, images: str | None, dataset: str | None, root: str | None, options: tuple[str, ...],
                 splits: str, output: str, batch_size: int | None, num_workers: int, skip_unreadable: bool) -> None:
     """Write the test features of images or of data set splits to an .npz (reid evaluate-features reads it).
 
@@ -119,7 +123,7 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
     if data is not None:
         for name in names:
             data.split(name)  # an unknown split is an error before any work
-    model = load_model(run_dir, checkpoint, method, sets, device)
+    model = load_model(run_dir, checkpoint, method, sets, device, training_data)
     kwargs = {"batch_size": batch_size, "num_workers": num_workers, "skip_unreadable": skip_unreadable}
     with cli_logging():
         if data is None:
@@ -137,8 +141,8 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
 @click.option("--tolerance", type=float, default=1e-4, show_default=True,
               help="Largest allowed |exported - eager| feature difference.")
-def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...], fmt: str,
-               output: str, tolerance: float) -> None:
+def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
+               training_data: bool, fmt: str, output: str, tolerance: float) -> None:
     """Export the test-time model (images [batch, 3, H, W] -> features [batch, D]) as ONNX or TorchScript.
 
     The model is traced on the CPU; the file is read back and checked against the eager model on
@@ -147,7 +151,7 @@ def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, 
     from reid_core.inference.export import export_module
 
     out = check_output_file(output, (".onnx",) if fmt == "onnx" else (".pt", ".ts", ".torchscript"))
-    model = load_model(run_dir, checkpoint, method, sets, "cpu")
+    model = load_model(run_dir, checkpoint, method, sets, "cpu", training_data)
     height, width = model.config.data.height, model.config.data.width
     try:
         report = export_module(model.export_module(), out, fmt, height=height, width=width, tolerance=tolerance)

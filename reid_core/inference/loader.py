@@ -75,18 +75,19 @@ def _config(method_cls: type, state: dict[str, Any], source: Path, sets: Sequenc
         raise ConfigError(f"{exc} (config of checkpoint {source})") from None
 
 
-def _training_dataset(config: Any, state: dict[str, Any], root: str | None) -> Any:
-    """The label-only stand-in from the checkpoint, else the training data set from the registry."""
+def _training_dataset(config: Any, state: dict[str, Any], root: str | None, training_data: bool) -> Any:
+    """The label-only stand-in from the checkpoint, else (or on request) the training data set from the registry."""
     import attrs
 
     from reid_core.datasets.standin import LabelOnlyDataset
     from reid_core.engine.setup import load_dataset
 
     labels = state.get("train_labels")
-    if labels:
+    if labels and not training_data:
         return LabelOnlyDataset(labels, name=f"{config.data.dataset} (labels from the checkpoint)")
-    logger.info("checkpoint has no train labels (written before they were saved): reading data set %s",
-                config.data.dataset)
+    if not training_data:
+        logger.info("checkpoint has no train labels (written before they were saved): reading data set %s",
+                    config.data.dataset)
     if root is not None:
         config = attrs.evolve(config, data=attrs.evolve(config.data, root=root))
     return load_dataset(config)
@@ -100,6 +101,7 @@ def load(
     sets: Sequence[str] = (),
     dataset: Any = None,
     root: str | None = None,
+    training_data: bool = False,
 ) -> Any:
     """Restore a trained method for feature extraction and export.
 
@@ -110,7 +112,9 @@ def load(
         sets: ``key=value`` overrides of the saved config (e.g. ``baseline.flip=true``).
         dataset: the training data set, when a method needs more than the training labels to
             build its modules (default: the labels saved in the checkpoint).
-        root: where the training data set lies, for checkpoints written without train labels.
+        root: where the training data set lies (default: the saved ``data.root``), when it is read.
+        training_data: read the training data set named in the saved config instead of using the
+            checkpoint's labels (for a method whose modules need more than the labels, e.g. keypoints).
 
     Returns:
         a :class:`reid_core.inference.ReidModel`.
@@ -128,7 +132,7 @@ def load(
     state = ckpt.load(source)
     method_cls = _method_class(state, method, source)
     config = _config(method_cls, state, source, sets, device)
-    data_set = dataset if dataset is not None else _training_dataset(config, state, root)
+    data_set = dataset if dataset is not None else _training_dataset(config, state, root, training_data)
     info = distributed.DistInfo(device=distributed.pick_device(config.train.device))
     context = RunContext(config, data_set, info, source.parent)
     instance = method_cls(config, context)

@@ -69,7 +69,8 @@ def choose_queries(aps: np.ndarray, *, count: int | None, worst: int | None) -> 
 @click.option("--worst", type=click.IntRange(min=1), help="Show the N queries with the lowest AP.")
 @click.option("--top", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="Gallery items per query.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="ranks.png or ranks.html.")
-def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...], device: str,
+def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
+                  training_data: bool, device: str,
                   dataset: str | None, root: str | None, options: tuple[str, ...], evaluation: str | None,
                   batch_size: int | None, features_file: str | None, protocol: str | None, count: int | None,
                   worst: int | None, top: int, output: str) -> None:
@@ -96,7 +97,7 @@ def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | Non
         if protocol is not None:
             raise click.UsageError("--protocol goes with --features; with a run, pick one of the data set's "
                                    "evaluations with --evaluation KEY")
-        model = load_model(run_dir, checkpoint, method, sets, device)
+        model = load_model(run_dir, checkpoint, method, sets, device, training_data)
         data = _dataset(model, dataset, root, options)
         spec = pick_evaluation(data, evaluation)
         with cli_logging():
