@@ -20,7 +20,7 @@ from reid_core.config import ConfigError
 from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
 from reid_core.engine.errors import EngineError
-from reid_core.engine.setup import load_dataset_once, load_method_weights, seed_everything
+from reid_core.engine.setup import load_dataset_once, restore_for_inference, seed_everything
 from reid_core.evaluation.base import SplitLabels
 from reid_core.plugins import get_registry
 from reid_core.registry import suggest
@@ -129,11 +129,7 @@ def evaluate_checkpoint(
         context = RunContext(config, data_set, info, Path(checkpoint).parent)
         method = method_cls(config, context)
         context.method = method
-        stages = list(method.stages())
-        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
-        method.reset()
-        method.setup_stage(stages[index])
-        load_method_weights(method, state, strict=True)
+        restore_for_inference(method, state)
         results = evaluate(method, context, data_set)
         if info.is_main:
             logger.info("results:\n%s", format_table(results, "last"))

@@ -58,3 +58,15 @@ def load_method_weights(method: Method, state: dict[str, Any], *, strict: bool =
     for name, module in modules.items():
         if name in saved:
             ckpt.unwrap(module).load_state_dict(saved[name])
+
+
+def restore_for_inference(method: Method, state: dict[str, Any]) -> None:
+    """Set up the checkpoint's stage, load its weights (strictly) and put the method in eval mode."""
+    stages = list(method.stages())
+    if not stages:
+        raise EngineError(f"method {method.name!r} returned no stage; it cannot be restored")
+    index = min(int(state.get("stage_index", 0)), len(stages) - 1)
+    method.reset()
+    method.setup_stage(stages[index])
+    load_method_weights(method, state, strict=True)
+    method.train(False)
