@@ -33,6 +33,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core.losses": "reid_core.losses.plugin",
     "core.evaluation": "reid_core.evaluation.plugin",
     "core.methods": "reid_core.methods.plugin",
+    "core.inference": "reid_core.inference.plugin",
+    "core.visualize": "reid_core.visualize.plugin",
 }
 
 

@@ -20,7 +20,7 @@ from reid_core.config import ConfigError
 from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
 from reid_core.engine.errors import EngineError
-from reid_core.engine.setup import load_dataset_once, load_method_weights, seed_everything
+from reid_core.engine.setup import load_dataset_once, restore_for_inference, seed_everything
 from reid_core.evaluation.base import SplitLabels
 from reid_core.plugins import get_registry
 from reid_core.registry import suggest
@@ -151,11 +151,7 @@ def evaluate_checkpoint(
         context = RunContext(config, data_set, info, Path(checkpoint).parent)
         method = method_cls(config, context)
         context.method = method
-        stages = list(method.stages())
-        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
-        method.reset()
-        method.setup_stage(stages[index])
-        skipped = load_method_weights(method, state, strict=True, path=checkpoint, test_only=True)
+        skipped = restore_for_inference(method, state, path=checkpoint, test_only=True)
         if skipped and info.is_main:
             trained_on = ckpt.run_identity(state, type(config))["dataset"] or "another data set"
             logger.info("cross-domain evaluation (trained on %s, tested on %s): ignored training-only weights %s",

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from reid_core import config as cfg
+from reid_core.datasets.standin import train_label_arrays
 from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
 from reid_core.engine.context import RunContext, to_device
@@ -232,6 +233,7 @@ class Run:
             "best_results": self.best_results,
             "finished": self.finished,
             "config": cfg.dumps_toml(self.config),
+            "train_labels": train_label_arrays(self.dataset.train),  # reid_core.load() without the data
         }
 
     def _restore(self, state: dict[str, Any]) -> None:

@@ -92,3 +92,21 @@ def load_method_weights(
             reason = " ".join(str(exc).split())[:300]
             raise EngineError(f"{where} does not fit module {name!r} of {method.name!r}: {reason}") from None
     return skipped
+
+
+def restore_for_inference(
+    method: Method, state: dict[str, Any], *, path: Any = None, test_only: bool = False
+) -> list[str]:
+    """Set up the checkpoint's stage, load its weights (strictly) and put the method in eval mode.
+
+    ``path`` and ``test_only`` are passed to :func:`load_method_weights`; returns the tensors it left out.
+    """
+    stages = list(method.stages())
+    if not stages:
+        raise EngineError(f"method {method.name!r} returned no stage; it cannot be restored")
+    index = min(int(state.get("stage_index", 0)), len(stages) - 1)
+    method.reset()
+    method.setup_stage(stages[index])
+    skipped = load_method_weights(method, state, strict=True, path=path, test_only=test_only)
+    method.train(False)
+    return skipped

@@ -93,6 +93,16 @@ def _check_dims(query: np.ndarray, gallery: np.ndarray) -> None:
         )
 
 
+def float32_product(left: np.ndarray, right: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``left @ right`` in float32: the one matrix product every distance here goes through.
+
+    Its last bits depend on the BLAS kernel, which the CPU and the block's shape choose; nothing in
+    the evaluation may depend on them beyond the order of distances closer than that rounding. The
+    test suite replaces this function to round like another CPU (``REID_TEST_OTHER_ROUNDING=1``).
+    """
+    return np.matmul(left, right, out=out)
+
+
 def pairwise_distance(query_features: Any, gallery_features: Any, metric: str = "euclidean") -> np.ndarray:
     """The full [q, g] float32 distance matrix (true values; for small sets, re-ranking and export)."""
     check_metric(metric)
@@ -100,10 +110,10 @@ def pairwise_distance(query_features: Any, gallery_features: Any, metric: str = 
     gallery = as_features(gallery_features, "gallery features")
     _check_dims(query, gallery)
     if metric == "cosine":
-        out = l2_normalise(query) @ l2_normalise(gallery).T
+        out = float32_product(l2_normalise(query), l2_normalise(gallery).T)
         np.subtract(1.0, out, out=out)
         return out
-    out = query @ gallery.T
+    out = float32_product(query, gallery.T)
     out *= -2.0
     out += np.einsum("ij,ij->i", query, query)[:, None]
     out += np.einsum("ij,ij->i", gallery, gallery)[None, :]
@@ -159,7 +169,7 @@ class DistanceBlocks:
         if self._buffer is None or self._buffer.shape[0] < n:
             self._buffer = np.empty((n, len(self.gallery)), dtype=np.float32)
         out = self._buffer[:n]
-        np.matmul(q, self.gallery.T, out=out)
+        float32_product(q, self.gallery.T, out=out)
         if self.metric == "cosine":
             out *= self._column_scale  # -cos
         else:

@@ -89,6 +89,10 @@ class StepContext(Protocol):
         Returns the detached total."""
 
 
+class ExportError(Exception):
+    """A method's test-time model cannot be exported (or the export failed); the message says why."""
+
+
 class Method(abc.ABC):
     """Base class of every training method.
 
@@ -171,6 +175,21 @@ class Method(abc.ABC):
     def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:
         """Test features ``[B, D]`` of a batch, in eval mode and without gradients."""
 
+    def export_module(self) -> nn.Module:
+        """The test-time network as one module: ``forward(images [B, 3, H, W]) -> features [B, D]``.
+
+        ``images`` are what :meth:`test_transform` gives (resized, normalised); the features are
+        those of :meth:`extract_features` (flip averaging and normalisation included), so that an
+        exported model (``reid export``) gives the same numbers as evaluation. The default wraps
+        :meth:`extract_features` with a batch holding only ``img``; it works for any method whose
+        test features need nothing but the images. A method that needs more at test time (a
+        second network's output, keypoints, the modality) overrides this to return its own
+        module, or to raise :class:`ExportError` saying why it cannot be exported.
+        """
+        from reid_core.methods.export import ExtractFeaturesModule
+
+        return ExtractFeaturesModule(self)
+
     def test_transform(self) -> Any:
         """The transform of test-time images (evaluation and ``ctx.extract_features``);
         ``None`` (the default) means the core's resize + normalise at ``data.height x data.width``."""
@@ -215,3 +234,4 @@ class Method(abc.ABC):
         """Put every module in train (or eval) mode."""
         for module in self._modules.values():
             module.train(mode)
+
