@@ -33,6 +33,9 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--dataset", help="Registered data set name (default: the method's demo data)."),
         click.option("--root", type=click.Path(file_okay=False), help="Folder that holds the data set's folder."),
         click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Data set option."),
+        click.option("--source", help="A labelled source data set: train on it, adapt to and test on --dataset."),
+        click.option("--source-root", type=click.Path(file_okay=False), help="Root of --source (default: --root)."),
+        click.option("--source-option", "source_options", multiple=True, metavar="KEY=VALUE", help="Source option."),
         click.option("--profile", help="Named settings of the method: paper or quick."),
         click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file."),
         click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override one config key."),
@@ -44,6 +47,13 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
+def _parsed(kwargs: dict[str, object]) -> dict[str, object]:
+    """The ``--option`` and ``--source-option`` pairs as dicts."""
+    kwargs["options"] = parse_options(kwargs.pop("options"))  # type: ignore[arg-type]
+    kwargs["source_options"] = parse_options(kwargs.pop("source_options"))  # type: ignore[arg-type]
+    return kwargs
+
+
 @cli.command("run")
 @click.argument("method")
 @_run_options
@@ -52,10 +62,11 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
 def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> None:
     """Train and evaluate METHOD (e.g. ``reid run baseline``; ``reid run aim --dataset prcc --root /data``)."""
     cls = method_class(method)
-    config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    config = resolve_run_config(cls, **_parsed(kwargs))
     from reid_core.engine import train_run
 
-    out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
+    name = f"{config.data.source}2{config.data.dataset}" if config.data.source else config.data.dataset
+    out = Path(output) if output else default_output(cls.name, name, resume)
     metrics = train_run(cls, config, output_dir=out, resume=resume)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
         click.echo(json.dumps(metrics, indent=2))
@@ -69,7 +80,7 @@ def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> 
 def eval_cmd(method: str, checkpoint: str, as_json: bool, **kwargs: object) -> None:
     """Evaluate a trained METHOD checkpoint with the data set's protocols."""
     cls = method_class(method)
-    config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    config = resolve_run_config(cls, **_parsed(kwargs))
     from reid_core.engine import evaluate_checkpoint
 
     results = evaluate_checkpoint(cls, config, Path(checkpoint))

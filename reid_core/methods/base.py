@@ -111,6 +111,9 @@ class Method(abc.ABC):
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: The data set that ``reid run METHOD`` uses without ``--dataset``.
     default_dataset: ClassVar[str] = "synthetic"
+    #: The demo's labelled source data set for domain-adaptive methods ("" = none): ``reid run NAME``
+    #: without ``--dataset`` adapts it to ``default_dataset``.
+    default_source: ClassVar[str] = ""
     #: False: ``training_step`` returns losses and the engine steps every optimizer on their sum.
     #: True: the method calls ``step.optimize`` itself, as often as it needs.
     manual_optimization: ClassVar[bool] = False
