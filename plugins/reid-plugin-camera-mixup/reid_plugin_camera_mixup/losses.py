@@ -99,6 +99,11 @@ def inter_camera_loss(sims: torch.Tensor, inter: torch.Tensor, *, scale: float, 
     return _neighbour_term(log_q, neighbour_mask(sims, inter, eps))
 
 
+def mix_images(source: torch.Tensor, target: torch.Tensor, lam: float) -> torch.Tensor:
+    """``lam * source + (1 - lam) * target``, pairing images by position (augmented, normalised tensors)."""
+    return lam * source + (1.0 - lam) * target
+
+
 def mixup_logits(z: torch.Tensor, weight: torch.Tensor, agents: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """``[B, C + 1]``: ``W z`` and the virtual target logit ``(z . M_u) * ||W_y||`` (agents and norms detached)."""
     logits = F.linear(z, weight)

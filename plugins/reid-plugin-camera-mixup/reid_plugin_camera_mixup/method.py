@@ -28,6 +28,7 @@ from reid_plugin_camera_mixup.losses import (
     camera_masks,
     inter_camera_loss,
     intra_camera_loss,
+    mix_images,
     mixup_logits,
     mixup_loss,
 )
@@ -146,7 +147,7 @@ class CameraMixup(Method):
         mixing = self.schedule.mixing(epoch, self.cfg.mix)
         if mixing:
             self.lam = float(self.beta.sample())
-            source = self.lam * source + (1.0 - self.lam) * target
+            source = mix_images(source, target, self.lam)
         z_first, z_target = self.model(torch.cat([source, target]), split=half)
         assert z_target is not None and self.memory is not None
         weight = ckpt.unwrap(self.model).classifier.weight
