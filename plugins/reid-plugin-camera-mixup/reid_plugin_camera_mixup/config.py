@@ -75,13 +75,12 @@ PROFILES: dict[str, dict[str, Any]] = {
         "camera_mixup": {"backbone": "resnet50", "pretrained": "imagenet", "epochs": 70, "milestones": [60]},
     },
     # A CPU demo (synthetic-a -> synthetic-b): tiny ResNet-18 from scratch, small images, the schedule
-    # compressed from 70 to 14 epochs (mixup from 2, intra after 2, inter after 6, decay after 12).
+    # compressed from 70 to 10 epochs (mixup from 2, intra after 2, inter after 5, decay after 8).
     "quick": {
-        "data": {"height": 64, "width": 32, "batch_size": 64, "num_workers": 0, "eval_batch_size": 128,
-                 "options": {"ids": "40", "test_ids": "40"}, "source_options": {"ids": "40", "test_ids": "40"}},
+        "data": {"height": 64, "width": 32, "batch_size": 64, "num_workers": 0, "eval_batch_size": 128},
         "train": {"log_every": 10},
-        "camera_mixup": {"backbone": "resnet18", "pretrained": "none", "width": 16, "epochs": 14,
-                         "intra_after": 2, "inter_after": 6, "milestones": [12], "backbone_lr": 0.05,
+        "camera_mixup": {"backbone": "resnet18", "pretrained": "none", "width": 16, "epochs": 10,
+                         "intra_after": 2, "inter_after": 5, "milestones": [8], "backbone_lr": 0.05,
                          "new_lr": 0.05},
     },
 }

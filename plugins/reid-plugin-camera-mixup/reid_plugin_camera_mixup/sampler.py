@@ -4,7 +4,9 @@ The loader draws from ``source + target`` (the source's samples first): indices 
 ``num_source`` are source images, the others target images. Per epoch (a seeded order, the
 same on every rank) the source and the target indices are permuted separately; the smaller set is
 tiled with whole permutations plus random (with replacement) padding up to the size ``L`` of the
-larger one, and both are padded at random to a multiple of ``world_size``. The global order then
+larger one, and both are padded at random to a multiple of ``2 * world_size`` (the released code pads
+to a multiple of ``world_size``; the extra padding keeps at least 2 images per half in the last,
+shorter batch, which batch normalisation needs). The global order then
 alternates chunks of ``world_size * batch_size / 2`` source indices and as many target indices, and
 rank ``r`` takes every ``world_size``-th index from ``r``: each rank's batch of ``batch_size`` is
 ``batch_size / 2`` source images followed by ``batch_size / 2`` target images, also in the last,
@@ -51,7 +53,7 @@ class CrossDomainSampler(EpochSampler):
 
     def _blocks(self, rng: np.random.Generator) -> list[list[int]]:
         length = max(self.num_source, self.num_target)
-        length += (-length) % self.world_size
+        length += (-length) % (2 * self.world_size)  # a last, shorter batch still has 2 + 2 images per rank
         source = _tiled(rng, self.num_source, length)
         target = _tiled(rng, self.num_target, length) + self.num_source
         chunk = self.world_size * self.batch_size // 2

@@ -38,12 +38,12 @@ def test_sampler_halves_cover_and_rank_split(n_source: int, n_target: int) -> No
     ranks = [CrossDomainSampler(n_source, n_source + n_target, batch, seed=3, rank=r, world_size=world)
              for r in range(world)]
     per_rank = [s.indices(epoch=1) for s in ranks]
-    assert len(per_rank[0]) == len(per_rank[1]) == 2 * math.ceil(max(n_source, n_target) / world)
+    assert len(per_rank[0]) == len(per_rank[1]) == 2 * math.ceil(max(n_source, n_target) / (2 * world)) * 2
     for indices in per_rank:
         for start in range(0, len(indices), batch):  # the last, shorter batch too (drop_last = False)
             chunk = indices[start:start + batch]
             half = len(chunk) // 2
-            assert len(chunk) % 2 == 0
+            assert len(chunk) % 2 == 0 and half >= 2
             assert all(i < n_source for i in chunk[:half]) and all(i >= n_source for i in chunk[half:])
     seen = {i for indices in per_rank for i in indices}
     if n_target >= n_source:
