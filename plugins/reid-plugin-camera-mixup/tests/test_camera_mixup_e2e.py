@@ -65,7 +65,8 @@ def test_cli_needs_a_source_and_accepts_source_root(root: Path, tmp_path: Path) 
                               "--profile", "quick", "--output", str(tmp_path / "x")])
     assert bad.exit_code == 1 and "Error:" in bad.output and "--source NAME" in bad.output
     sets = ["data.height=32", "data.width=16", "data.batch_size=8", "camera_mixup.width=8",
-            "camera_mixup.epochs=1", "train.max_iters=2"]
+            "camera_mixup.epochs=2", "camera_mixup.intra_after=0", "camera_mixup.inter_after=0",
+            "train.max_iters=2", "train.amp=bf16"]  # AMP through the engine, every loss term on
     out = tmp_path / "cli"
     ok = runner.invoke(cli, ["run", "camera-mixup", "--dataset", "market1501", "--source", "dukemtmcreid",
                              "--root", str(tmp_path / "nowhere"), "--source-root", str(root), "--profile", "quick",
