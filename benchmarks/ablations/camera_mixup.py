@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown arm(s) {', '.join(unknown)}; arms: {', '.join(ARMS)}")
     from reid_core.datasets.synthetic.cache import GENERATOR_VERSION
 
+    commit = git_commit()  # the code that runs, read before the runs
     results: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="reid-ablation-") as tmp:
         for arm in arms:
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     epochs = sorted({r["epochs"] for rows in results.values() for r in rows})
     header = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": git_commit(),
+        "commit": commit,
         "generator_version": GENERATOR_VERSION,
         "seeds": seeds,
         "epochs": epochs[0] if len(epochs) == 1 else epochs,
