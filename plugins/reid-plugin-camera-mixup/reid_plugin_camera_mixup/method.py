@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import attrs
 import torch
 import torch.nn.functional as F
 
@@ -174,7 +173,3 @@ class CameraMixup(Method):
         """The BN-neck output in eval mode (target running statistics), not normalised."""
         z, _ = self.model(batch["img"])
         return z.float()
-
-    def describe(self) -> dict[str, Any]:
-        """The resolved recipe (for logs and tests)."""
-        return attrs.asdict(self.cfg)
