@@ -72,6 +72,9 @@ class DataConfig:
     dataset: str = "synthetic"
     root: str = ""  # "" = no root (generated data)
     options: dict[str, str] = attrs.field(factory=dict)
+    source: str = ""  # a labelled source data set for cross-domain runs ("" = none)
+    source_root: str = ""  # "" = the same as root
+    source_options: dict[str, str] = attrs.field(factory=dict)
     height: int = attrs.field(default=256, validator=positive)
     width: int = attrs.field(default=128, validator=positive)
     batch_size: int = attrs.field(default=64, validator=positive)

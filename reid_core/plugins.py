@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core.methods": "reid_core.methods.plugin",
     "core.inference": "reid_core.inference.plugin",
     "core.visualize": "reid_core.visualize.plugin",
+    "core.samplers": "reid_core.data.plugin",
 }
 
 
@@ -154,7 +155,7 @@ class ReidPluginManager:
 
     # -- registries ------------------------------------------------------------------------
     def registry(self, kind: str) -> Registry:
-        """The registry of ``kind`` (datasets, backbones, methods, losses, evaluators)."""
+        """The registry of ``kind`` (datasets, backbones, methods, losses, evaluators, samplers)."""
         if kind not in KINDS:
             raise RegistryError(f"unknown registry kind {kind!r}; valid kinds: {', '.join(KINDS)}")
         if kind not in self._registries:

@@ -36,6 +36,9 @@ def resolve_run_config(
     options: Mapping[str, str] | None = None,
     device: str | None = None,
     seed: int | None = None,
+    source: str | None = None,
+    source_root: str | None = None,
+    source_options: Mapping[str, str] | None = None,
 ) -> Any:
     """Defaults < profile < TOML file < ``--set`` < explicit flags, validated into the run config."""
     cls = cfg.run_config_class(method.name, method.config_class)
@@ -46,12 +49,16 @@ def resolve_run_config(
             f"method {method.name!r} has no profile {profile!r}.{suggest(profile, list(method.profiles))} "
             f"Profiles: {', '.join(method.profiles) or '(none)'}."
         )
-    layers: list[Mapping[str, Any]] = [{"data": {"dataset": method.default_dataset}}]
+    demo: dict[str, Any] = {"dataset": method.default_dataset}
+    if method.default_source and dataset is None:
+        demo["source"] = method.default_source
+    layers: list[Mapping[str, Any]] = [{"data": demo}]
     if profile is not None:
         layers.append(method.profiles[profile])
     layers.extend(
         user_layers(dataset=dataset, root=root, config_file=config_file, sets=sets, options=options,
-                    device=device, seed=seed)
+                    device=device, seed=seed, source=source, source_root=source_root,
+                    source_options=source_options)
     )
     try:
         config = cfg.resolve(cls, *layers)
@@ -59,6 +66,8 @@ def resolve_run_config(
         source = f" (from {config_file})" if config_file else ""
         raise cfg.ConfigError(f"{exc}{source}") from None
     get_plugin_manager().lookup("datasets", config.data.dataset)  # unknown data set: error with suggestion
+    if config.data.source:
+        get_plugin_manager().lookup("datasets", config.data.source)
     return config
 
 
@@ -71,6 +80,9 @@ def user_layers(
     options: Mapping[str, str] | None = None,
     device: str | None = None,
     seed: int | None = None,
+    source: str | None = None,
+    source_root: str | None = None,
+    source_options: Mapping[str, str] | None = None,
     **_ignored: Any,
 ) -> list[dict[str, Any]]:
     """The override layers the user typed (``--config`` file, ``--set``, flags), lowest first.
@@ -90,6 +102,12 @@ def user_layers(
         flags.setdefault("data", {})["root"] = root
     if options:
         flags.setdefault("data", {})["options"] = dict(options)
+    if source is not None:
+        flags.setdefault("data", {})["source"] = source
+    if source_root is not None:
+        flags.setdefault("data", {})["source_root"] = source_root
+    if source_options:
+        flags.setdefault("data", {})["source_options"] = dict(source_options)
     if device is not None:
         flags.setdefault("train", {})["device"] = device
     if seed is not None:

@@ -33,6 +33,9 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--dataset", help="Registered data set name (default: the method's demo data)."),
         click.option("--root", type=click.Path(file_okay=False), help="Folder that holds the data set's folder."),
         click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Data set option."),
+        click.option("--source", help="A labelled source data set: train on it, adapt to and test on --dataset."),
+        click.option("--source-root", type=click.Path(file_okay=False), help="Root of --source (default: --root)."),
+        click.option("--source-option", "source_options", multiple=True, metavar="KEY=VALUE", help="Source option."),
         click.option("--profile", help="Named settings of the method: paper or quick."),
         click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file."),
         click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override one config key."),
@@ -42,6 +45,13 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _parsed(kwargs: dict[str, object]) -> dict[str, object]:
+    """The ``--option`` and ``--source-option`` pairs as dicts."""
+    kwargs["options"] = parse_options(kwargs.pop("options"))  # type: ignore[arg-type]
+    kwargs["source_options"] = parse_options(kwargs.pop("source_options"))  # type: ignore[arg-type]
+    return kwargs
 
 
 @cli.command("run")
@@ -55,10 +65,10 @@ def run_cmd(method: str, output: str | None, resume: bool, dry_run: bool, **kwar
     from reid_core import preflight
 
     cls = method_class(method)
-    kwargs["options"] = parse_options(kwargs.pop("options"))  # type: ignore[arg-type]
-    config = resolve_run_config(cls, **kwargs)  # type: ignore[arg-type]
+    config = resolve_run_config(cls, **_parsed(kwargs))  # type: ignore[arg-type]
     typed = user_layers(**kwargs)  # type: ignore[arg-type]
-    out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
+    name = f"{config.data.source}2{config.data.dataset}" if config.data.source else config.data.dataset
+    out = Path(output) if output else default_output(cls.name, name, resume)
     checked = preflight.check_run(cls, config, output_dir=out, resume=resume, typed=typed, all_images=dry_run)
     if dry_run:
         from reid_core.config import dumps_toml
@@ -84,7 +94,7 @@ def eval_cmd(method: str, checkpoint: str, as_json: bool, dry_run: bool, **kwarg
     from reid_core import preflight
 
     cls = method_class(method)
-    config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    config = resolve_run_config(cls, **_parsed(kwargs))  # type: ignore[arg-type]
     dataset = preflight.check_eval(cls, config, Path(checkpoint), all_images=dry_run)
     if dry_run:
         click.echo(preflight.plan_eval(cls, config, Path(checkpoint), dataset))

@@ -142,8 +142,9 @@ class Run:
         train = self.config.train
         stats = self.dataset.stats().get("train", {})
         logger.info(
-            "run %s on %s (train: %s ids, %s images) -> %s", self.method.name, self.config.data.dataset,
-            stats.get("ids"), stats.get("images"), self.output_dir,
+            "run %s on %s (train: %s ids, %s images%s) -> %s", self.method.name, self.config.data.dataset,
+            stats.get("ids"), stats.get("images"),
+            f" of source {self.config.data.source}" if self.config.data.source else "", self.output_dir,
         )
         logger.info(
             "device %s, %d process(es), amp %s, seed %d; stages: %s; best model by %s/%s",

@@ -23,9 +23,21 @@ def seed_everything(seed: int) -> None:
 
 
 def load_dataset(config: Any) -> Any:
-    """The run's data set from the registry (``data.root = ""`` means no root)."""
+    """The run's data set from the registry (``data.root = ""`` means no root).
+
+    With ``data.source``, a :class:`reid_core.datasets.CrossDomainDataset`: the source's labelled
+    train split, the target's unlabelled train split (``target_train``) and the target's test splits.
+    """
     data = config.data
-    return get_registry("datasets").create(data.dataset, data.root or None, **dict(data.options))
+    registry = get_registry("datasets")
+    target = registry.create(data.dataset, data.root or None, **dict(data.options))
+    if not data.source:
+        return target
+    from reid_core.datasets.cross_domain import CrossDomainDataset
+
+    source_root = data.source_root or data.root or None
+    source = registry.create(data.source, source_root, **dict(data.source_options))
+    return CrossDomainDataset(source, target, source_name=data.source, target_name=data.dataset)
 
 
 def load_dataset_once(config: Any, info: distributed.DistInfo) -> Any:
