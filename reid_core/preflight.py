@@ -141,6 +141,7 @@ def check_run(
     if dataset is None:
         dataset = load_dataset(config)
     if dataset is not None:
+        method_cls.check_data(config, dataset)
         check_metric_name(config, dataset)
         check_batches(method_cls, config, dataset)
         check_images(dataset, (["train"] if all_images else []) + eval_splits(dataset))

@@ -131,6 +131,15 @@ class Method(abc.ABC):
     #: batches (e.g. from pseudo labels).
     identity_batches: ClassVar[bool] = True
 
+    @classmethod
+    def check_data(cls, config: Any, dataset: Any) -> None:
+        """Method-specific checks of the resolved config against the loaded data set, made before the
+        run folder exists (``reid run``, ``--dry-run``), so that a run that cannot work fails at once.
+
+        Raise :class:`reid_core.config.ConfigError` or :class:`reid_core.datasets.DatasetError` with a
+        one-line message naming the key and the fix. The default checks nothing.
+        """
+
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
         self.cfg = getattr(config, self.name.replace("-", "_"))

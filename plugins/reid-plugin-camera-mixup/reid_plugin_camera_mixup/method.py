@@ -49,6 +49,13 @@ class CameraMixup(Method):
     default_source = "synthetic-a"
     eval_metric = "cosine"
     manual_optimization = True
+    identity_batches = False  # random source batches, then the cross-domain sampler (source + target halves)
+
+    @classmethod
+    def check_data(cls, config: Any, dataset: Any) -> None:
+        """The joint method needs a source: refused before the run folder is made."""
+        if config.camera_mixup.joint:
+            require_cross_domain(dataset, cls.name)
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

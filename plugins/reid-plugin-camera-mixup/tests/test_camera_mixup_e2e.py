@@ -24,8 +24,10 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     runner = CliRunner()
     for fmt, seed in (("dukemtmcreid", "1"), ("market1501", "2")):
+        # The second tree goes beside the first: --force allows a non-empty root (no file is overwritten).
+        extra = ["--force"] if fmt == "market1501" else []
         result = runner.invoke(build_cli(get_plugin_manager()),
-                               ["synth", "--like", fmt, str(root), "--ids", "6", "--seed", seed])
+                               ["synth", "--like", fmt, str(root), "--ids", "6", "--seed", seed, *extra])
         assert result.exit_code == 0, result.output
     return root
 
