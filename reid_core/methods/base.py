@@ -139,6 +139,7 @@ class Method(abc.ABC):
         Raise :class:`reid_core.config.ConfigError` or :class:`reid_core.datasets.DatasetError` with a
         one-line message naming the key and the fix. The default checks nothing.
         """
+        return None
 
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
