@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from reid_core.engine import distributed
 from reid_core.engine.distributed import DistInfo
+from reid_core.progress import Progress
 
 if TYPE_CHECKING:
     from reid_core.data.sample import Sample
@@ -259,9 +260,13 @@ class RunContext:
         method.train(False)
         chunks = []
         amp = self.config.train.amp
+        # rank 0 reports (its shard is the largest, so it finishes last)
+        progress = Progress(per, desc=f"features ({n} images, {self.world_size} process(es))", unit="img",
+                            enabled=self.is_main)
         try:
             with torch.no_grad():
                 for batch in loader:
+                    progress.update(int(batch["img"].shape[0]) if "img" in batch else 0)
                     batch = to_device(batch, self.device)
                     if amp != "off":
                         dtype = torch.bfloat16 if amp == "bf16" else torch.float16
@@ -271,6 +276,7 @@ class RunContext:
                         feats = method.extract_features(batch)
                     chunks.append(feats.float())
         finally:
+            progress.close()
             for name, module in method.modules().items():
                 module.train(modes.get(name, True))
         local = torch.cat(chunks)
