@@ -73,4 +73,5 @@ def eval_cmd(method: str, checkpoint: str, as_json: bool, **kwargs: object) -> N
     from reid_core.engine import evaluate_checkpoint
 
     results = evaluate_checkpoint(cls, config, Path(checkpoint))
-    click.echo(json.dumps(results, indent=2))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
+        click.echo(json.dumps(results, indent=2))
