@@ -7,7 +7,6 @@ It moves and wraps modules (``prepare``), builds training loaders with the regis
 from __future__ import annotations
 
 import logging
-import math
 import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -242,11 +241,8 @@ class RunContext:
         data = self.config.data
         if transform is None:
             transform = self.method.test_transform() or build_test_transform(data.height, data.width)
-        per = math.ceil(n / self.world_size)
-        start = min(self.rank * per, n)
-        mine = list(range(start, min(start + per, n)))
-        valid = len(mine)
-        mine += [n - 1] * (per - valid)  # equal shards: every rank runs the same number of batches
+        mine, _ = distributed.shard_indices(n, self.dist)  # equal shards: the same number of batches per rank
+        per = len(mine)
         dataset = ImageDataset([samples[i] for i in mine], transform)
         loader = DataLoader(
             dataset,
@@ -279,10 +275,7 @@ class RunContext:
             progress.close()
             for name, module in method.modules().items():
                 module.train(modes.get(name, True))
-        local = torch.cat(chunks)
-        gathered = distributed.all_gather_rows(local, self.dist)
-        counts = [max(0, min(per, n - r * per)) for r in range(self.world_size)]
-        return torch.cat([g[:c].cpu() for g, c in zip(gathered, counts)])
+        return distributed.gather_shards(torch.cat(chunks), n, self.dist)
 
     # -- logging -------------------------------------------------------------------------------
     def log(self, message: str) -> None:
