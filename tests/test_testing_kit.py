@@ -87,3 +87,28 @@ def test_run_method_smoke_trains_interrupts_resumes_and_reevaluates(tmp_path: Pa
     assert set(result.metrics) == {"market"}
     assert result.reevaluated["market"]["mAP"] == pytest.approx(result.metrics["market"]["last"]["mAP"], abs=1e-3)
     assert "resuming" in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_the_fixtures_come_from_the_entry_point_or_from_pytest_plugins(tmp_path: Path) -> None:
+    """A third-party suite sees the fixtures through the pytest11 entry point; with it turned off
+    (-p no:reid) they are missing, and ``pytest_plugins`` in a conftest brings them back."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_third_party.py").write_text(
+        "def test_it(reid_tiny_dataset):\n"
+        "    assert reid_tiny_dataset.__name__ == 'tiny_dataset'\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def pytest(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(tmp_path)]
+        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    assert pytest().returncode == 0
+    off = pytest("-p", "no:reid")
+    assert off.returncode != 0 and "fixture 'reid_tiny_dataset' not found" in off.stdout
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["reid_core.testing.pytest_plugin"]\n')
+    on = pytest("-p", "no:reid")
+    assert on.returncode == 0, on.stdout[-2000:]
