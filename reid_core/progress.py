@@ -143,7 +143,13 @@ class Progress:
             return now - self._last_line >= 0.2
         if after == self.total and self._final_due(now):
             return True
-        return (after % self.log_every == 0) if self.log_every else (now - self._last_line >= self.interval)
+        return self._crossed(after) if self.log_every else (now - self._last_line >= self.interval)
+
+    def _crossed(self, n: int) -> bool:
+        """Whether count ``n`` passed a multiple of ``log_every`` since the last line (items may come in
+        batches, so the count need not hit the multiple exactly)."""
+        assert self.log_every
+        return n // self.log_every > max(self._logged_at, 0) // self.log_every
 
     def update(self, n: int = 1, postfix: str | None = None) -> None:
         """Count ``n`` more items done; ``postfix`` replaces the text shown after the counter."""
@@ -160,7 +166,7 @@ class Progress:
                 self._bar.refresh()  # the finished state, whatever mininterval skipped
         elif self.kind == "log":
             now = time.monotonic()
-            due = (self.n % self.log_every == 0) if self.log_every else (now - self._last_line >= self.interval)
+            due = self._crossed(self.n) if self.log_every else (now - self._last_line >= self.interval)
             if due or (self.n == self.total and self._final_due(now)):
                 self._log_line(now)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from reid_core import config as cfg
 from reid_core.methods.base import Method
-from reid_core.plugins import get_registry
+from reid_core.plugins import get_plugin_manager
 from reid_core.registry import suggest
 
 #: Data sets that are generated, not read: ``reid run METHOD`` on them is a demo (quick profile).
@@ -16,7 +16,7 @@ GENERATED_PREFIX = "synthetic"
 
 def method_class(name: str) -> type[Method]:
     """The registered method class called ``name`` (the error lists the choices)."""
-    return get_registry("methods").get(name).factory
+    return get_plugin_manager().lookup("methods", name).factory
 
 
 def default_profile(method: type[Method], dataset: str | None) -> str | None:
@@ -49,6 +49,36 @@ def resolve_run_config(
     layers: list[Mapping[str, Any]] = [{"data": {"dataset": method.default_dataset}}]
     if profile is not None:
         layers.append(method.profiles[profile])
+    layers.extend(
+        user_layers(dataset=dataset, root=root, config_file=config_file, sets=sets, options=options,
+                    device=device, seed=seed)
+    )
+    try:
+        config = cfg.resolve(cls, *layers)
+    except cfg.ConfigError as exc:
+        source = f" (from {config_file})" if config_file else ""
+        raise cfg.ConfigError(f"{exc}{source}") from None
+    get_plugin_manager().lookup("datasets", config.data.dataset)  # unknown data set: error with suggestion
+    return config
+
+
+def user_layers(
+    *,
+    dataset: str | None = None,
+    root: str | None = None,
+    config_file: str | None = None,
+    sets: Sequence[str] = (),
+    options: Mapping[str, str] | None = None,
+    device: str | None = None,
+    seed: int | None = None,
+    **_ignored: Any,
+) -> list[dict[str, Any]]:
+    """The override layers the user typed (``--config`` file, ``--set``, flags), lowest first.
+
+    ``--resume`` compares only these with the saved run: a default or a profile value that differs
+    from the saved config is not something the user asked to change.
+    """
+    layers: list[dict[str, Any]] = []
     if config_file:
         layers.append(cfg.load_toml(config_file))
     if sets:
@@ -64,14 +94,9 @@ def resolve_run_config(
         flags.setdefault("train", {})["device"] = device
     if seed is not None:
         flags.setdefault("train", {})["seed"] = seed
-    layers.append(flags)
-    try:
-        config = cfg.resolve(cls, *layers)
-    except cfg.ConfigError as exc:
-        source = f" (from {config_file})" if config_file else ""
-        raise cfg.ConfigError(f"{exc}{source}") from None
-    get_registry("datasets").get(config.data.dataset)  # unknown data set: error with suggestion
-    return config
+    if flags:
+        layers.append(flags)
+    return layers
 
 
 def parse_options(items: Sequence[str]) -> dict[str, str]:

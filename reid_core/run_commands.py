@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from reid_core.cli import cli
-from reid_core.resolve import method_class, parse_options, resolve_run_config
+from reid_core.resolve import method_class, parse_options, resolve_run_config, user_layers
 
 RUNS_DIR = Path("runs")
 
@@ -49,14 +49,26 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
 @_run_options
 @click.option("--output", type=click.Path(file_okay=False), help="Run folder (default: runs/<method>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
-def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> None:
+@click.option("--dry-run", is_flag=True, help="Check everything, print the config and the plan; train nothing.")
+def run_cmd(method: str, output: str | None, resume: bool, dry_run: bool, **kwargs: object) -> None:
     """Train and evaluate METHOD (e.g. ``reid run baseline``; ``reid run aim --dataset prcc --root /data``)."""
+    from reid_core import preflight
+
     cls = method_class(method)
-    config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    kwargs["options"] = parse_options(kwargs.pop("options"))  # type: ignore[arg-type]
+    config = resolve_run_config(cls, **kwargs)  # type: ignore[arg-type]
+    typed = user_layers(**kwargs)  # type: ignore[arg-type]
+    out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
+    checked = preflight.check_run(cls, config, output_dir=out, resume=resume, typed=typed, all_images=dry_run)
+    if dry_run:
+        from reid_core.config import dumps_toml
+
+        click.echo(dumps_toml(checked.config), nl=False)
+        click.echo(preflight.plan_run(cls, checked.config, checked.dataset, out, checked.folder))
+        return
     from reid_core.engine import train_run
 
-    out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
-    metrics = train_run(cls, config, output_dir=out, resume=resume)
+    metrics = train_run(cls, config, output_dir=out, resume=resume, dataset=checked.dataset, typed=typed)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
         click.echo(json.dumps(metrics, indent=2))
 
@@ -66,12 +78,23 @@ def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> 
 @_run_options
 @click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="A checkpoint written by reid run.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-def eval_cmd(method: str, checkpoint: str, as_json: bool, **kwargs: object) -> None:
-    """Evaluate a trained METHOD checkpoint with the data set's protocols."""
+@click.option("--dry-run", is_flag=True, help="Check the checkpoint and the data, print the plan; evaluate nothing.")
+def eval_cmd(method: str, checkpoint: str, as_json: bool, dry_run: bool, **kwargs: object) -> None:
+    """Evaluate a trained METHOD checkpoint with the data set's protocols (also on another data set)."""
+    from reid_core import preflight
+
     cls = method_class(method)
     config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
+    dataset = preflight.check_eval(cls, config, Path(checkpoint), all_images=dry_run)
+    if dry_run:
+        click.echo(preflight.plan_eval(cls, config, Path(checkpoint), dataset))
+        return
     from reid_core.engine import evaluate_checkpoint
+    from reid_core.engine.evaluate import format_table
 
-    results = evaluate_checkpoint(cls, config, Path(checkpoint))
-    if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
-        click.echo(json.dumps(results, indent=2))
+    results = evaluate_checkpoint(cls, config, Path(checkpoint), dataset=dataset)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, only rank 0 prints
+        return
+    if not as_json:
+        click.echo(format_table(results, "last"), err=True)
+    click.echo(json.dumps(results, indent=2))

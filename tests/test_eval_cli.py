@@ -119,7 +119,9 @@ def test_unknown_protocol_suggests(cli, tmp_path):
 def test_reid_eval_prints_on_rank_zero_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Under torchrun every rank runs ``reid eval``; only rank 0 prints the results."""
     import reid_core.engine as engine
+    from reid_core import preflight
 
+    monkeypatch.setattr(preflight, "check_eval", lambda *a, **k: None)  # no checkpoint file needed here
     monkeypatch.setattr(engine, "evaluate_checkpoint", lambda *a, **k: {"market": {"rank1": 50.0}})
     args = ["eval", "baseline", "--checkpoint", "x.pt", "--device", "cpu", "--json"]
     monkeypatch.setenv("RANK", "1")

@@ -70,3 +70,13 @@ def test_reid_progress_env_and_rank_turn_it_off(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("REID_PROGRESS", "fancy")
     with pytest.raises(ConfigError, match="REID_PROGRESS='fancy'"):
         Progress(2)
+
+
+def test_batched_counts_log_each_time_a_multiple_is_passed(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="reid_core.progress"):
+        progress = Progress(100, desc="features", unit="img", enabled=True, log_every=10, mode="log")
+        for _ in range(7):
+            progress.update(16)  # 16, 32, ..., 112 > total: every batch passes a multiple of 10
+        progress.close()
+    counts = [r.getMessage().split(" img/s")[0].split()[1] for r in caplog.records]
+    assert counts == ["16/100", "32/100", "48/100", "64/100", "80/100", "96/100", "112/100"]

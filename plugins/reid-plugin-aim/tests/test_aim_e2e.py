@@ -106,6 +106,25 @@ def test_reid_eval_aim_cli(prcc_root: Path, prcc_run: tuple[Any, Path, dict[str,
     assert printed["cloth-changing"]["rank1"] == pytest.approx(metrics["cloth-changing"]["last"]["rank1"])
 
 
+def test_reid_extract_and_export_an_aim_run(prcc_root: Path, prcc_run: tuple[Any, Path, dict[str, Any]],
+                                            tmp_path: Path) -> None:
+    """The run's own test split, extracted by ``reid extract`` (modules rebuilt from the checkpoint's train
+    labels), evaluates to the run's numbers; the exported model gives the same features."""
+    _, out, metrics = prcc_run
+    cli = build_cli(get_plugin_manager())
+    feats = tmp_path / "prcc.npz"
+    extracted = CliRunner().invoke(cli, ["extract", "--checkpoint", str(out / "checkpoints" / "last.pt"),
+                                         "--method", "aim", "--dataset", "prcc", "--root", str(prcc_root),
+                                         "--output", str(feats)], catch_exceptions=False)
+    assert extracted.exit_code == 0, extracted.output
+    evaluated = CliRunner().invoke(cli, ["evaluate-features", str(feats), "-p", "cloth-changing", "--json"])
+    assert evaluated.exit_code == 0, evaluated.output  # the file names its metric: cosine
+    assert json.loads(evaluated.output)["mAP"] == pytest.approx(metrics["cloth-changing"]["last"]["mAP"], abs=1e-4)
+    exported = CliRunner().invoke(cli, ["export", "--run", str(out), "--format", "onnx", "--output",
+                                        str(tmp_path / "aim.onnx")], catch_exceptions=False)
+    assert exported.exit_code == 0 and "max |exported - eager|" in exported.output, exported.output
+
+
 def test_synthetic_cc_trains_resumes_and_reevaluates(tmp_path: Path) -> None:
     quick = resolve_run_config(AIM, device="cpu")
     assert quick.data.dataset == "synthetic-cc" and quick.aim.backbone == "resnet18"  # the demo: quick profile

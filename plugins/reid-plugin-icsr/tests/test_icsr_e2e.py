@@ -64,6 +64,11 @@ def test_both_stages_end_to_end(market_root: Path, tmp_path: Path) -> None:
     assert all(not Path(k).is_absolute() and k.startswith("bounding_box_train/") for k in keys), keys[:3]
     log = (out / "log.txt").read_text()
     assert "intra-cam" in log and "removed" in log
+    # reid eval: the checkpoint alone (its folder holds no partition file) is enough
+    results = engine.evaluate_checkpoint(ICSRMethod, _config(market_root), out / "checkpoints" / "last.pt")
+    assert results["market"]["mAP"] == pytest.approx(metrics["market"]["last"]["mAP"], abs=1e-4)
+    # reid_core.load (modules rebuilt from the checkpoint's train labels) -> the same features, exportable
+    _after_training(out, market_root, metrics)
 
 
 def test_kit_smoke_interrupts_resumes_and_reevaluates_from_the_checkpoint_alone(tmp_path: Path) -> None:
@@ -74,6 +79,29 @@ def test_kit_smoke_interrupts_resumes_and_reevaluates_from_the_checkpoint_alone(
     result = run_method_smoke("icsr", "market", sets=sets, output_dir=tmp_path / "run", tolerance=1e-4)
     assert result.resumed and result.history[0]["epoch"] == 1 and len(result.history) == result.history[-1]["epoch"]
     assert set(result.metrics) == {"market"}
+
+
+def _after_training(out: Path, root: Path, metrics: dict[str, Any]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    import reid_core
+    from reid_core.evaluation import evaluate_split
+    from reid_core.inference import export_module
+    from reid_core.inference.export import run_exported
+    from reid_core.plugins import get_registry
+
+    model = reid_core.load(out / "checkpoints" / "last.pt")
+    assert model.context.dataset.name.endswith("(labels from the checkpoint)")
+    data = get_registry("datasets").create("market1501", str(root))
+    qf = model.extract_samples(data.query).features
+    gf = model.extract_samples(data.gallery).features
+    result = evaluate_split("market", qf, gf, data.query, data.gallery)
+    assert result["mAP"] == pytest.approx(metrics["market"]["last"]["mAP"], abs=1e-4)
+    report = export_module(model.export_module(), out / "icsr.onnx", "onnx", height=32, width=16)
+    assert report.max_abs_diff <= 1e-4
+    images = torch.stack([model.transform(Image.open(s.path).convert("RGB")) for s in data.query[:3]])
+    np.testing.assert_allclose(run_exported(out / "icsr.onnx", "onnx", images), qf[:3].numpy(), atol=1e-4, rtol=0)
 
 
 class _Interrupt(Exception):
