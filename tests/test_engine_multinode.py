@@ -1,6 +1,7 @@
 """Two torchrun agents ("nodes") on this machine, one process each, one c10d rendezvous on 127.0.0.1
 (gloo): the baseline trains through ``python -m reid_core run``, is interrupted after its first
-epoch and resumes on both nodes; its final evaluation extracts features on both ranks."""
+epoch and resumes on both nodes (its final evaluation extracts features on both ranks); then
+``reid extract`` spreads the test features over the two ranks."""
 
 from __future__ import annotations
 
@@ -101,3 +102,19 @@ def test_two_nodes_train_interrupt_and_resume_the_baseline(tmp_path: Path) -> No
     printed = [r.stdout for r in resumed if r.stdout.strip().startswith("{")]
     assert len(printed) == 1 and json.loads(printed[0]) == metrics  # only rank 0 prints
 
+    # reid extract over the same two nodes: each rank extracts half of each split, rank 0 writes the file
+    feats = tmp_path / "feats.npz"
+    # --checkpoint, not --run: torchrun would take --run as an abbreviation of its own --run-path
+    best = str(out / "checkpoints" / "best.pt")
+    extracted = _two_nodes(["extract", "--checkpoint", best, "--method", "baseline", *data, "--output", str(feats)],
+                           env, tmp_path)
+    assert all(r.returncode == 0 for r in extracted), [r.stderr[-3000:] for r in extracted]
+    assert sum("wrote" in r.stdout for r in extracted) == 1
+    from click.testing import CliRunner
+
+    from reid_core.cli import build_cli
+    from reid_core.plugins import get_plugin_manager
+
+    evaluated = CliRunner().invoke(build_cli(get_plugin_manager()), ["evaluate-features", str(feats), "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.output)["mAP"] == pytest.approx(metrics["market"]["best"]["mAP"], abs=1e-4)

@@ -21,6 +21,7 @@ import numpy as np
 
 from reid_core.data.sample import Sample
 from reid_core.datasets.base import DatasetError
+from reid_core.engine import distributed
 from reid_core.engine.checkpoint import atomic_write_bytes
 from reid_core.evaluation.base import SplitLabels
 from reid_core.inference.model import Advance, ReidModel, samples_from_paths
@@ -68,12 +69,31 @@ def _split_arrays(split: str, samples: Sequence[Sample], features: np.ndarray) -
     return arrays
 
 
+def process_group() -> distributed.DistInfo:
+    """The ranks of the process group this process joined (``torchrun``), else one process."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return distributed.DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size())
+    return distributed.DistInfo()
+
+
 def _run(model: ReidModel, samples: Sequence[Sample], description: str, **kwargs: Any) -> tuple[np.ndarray, list[int]]:
-    with progress(len(samples), description) as advance:
-        out = model.extract_samples(samples, advance=advance, **kwargs)
+    """Features and kept indices of ``samples``; under ``torchrun`` each rank extracts its share and
+    every rank receives all of them, in order (ranks may skip different unreadable images)."""
+    info = process_group()
+    mine, valid = distributed.shard_indices(len(samples), info)
+    mine = mine[:valid]
+    with progress(len(mine), description) as advance:
+        out = model.extract_samples([samples[i] for i in mine], advance=advance, **kwargs)
     if out.skipped:
         logger.warning("%s: %d unreadable image(s) left out", description, len(out.skipped))
-    return out.features.numpy().astype(np.float32), out.kept
+    features, kept = out.features.numpy().astype(np.float32), [mine[k] for k in out.kept]
+    if info.distributed:
+        parts = [p for p in distributed.gather_objects((features, kept), info) if p[1]]
+        kept = [i for _, part in parts for i in part]
+        features = np.concatenate([f for f, _ in parts]) if parts else features
+    return features, kept
 
 
 def extract_splits(model: ReidModel, dataset: Any, splits: Sequence[str], **kwargs: Any) -> dict[str, np.ndarray]:
