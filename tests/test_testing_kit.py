@@ -10,7 +10,7 @@ import pytest
 
 from reid_core import hookimpl
 from reid_core.methods.baseline import Baseline, BaselineConfig
-from reid_core.testing import assert_plugin_contract, check_dataset, check_plugin, run_method_smoke
+from reid_core.testing import assert_plugin_contract, check_dataset, check_plugin
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,10 @@ def test_fixture_kinds_carry_their_fields(reid_cloth_changing: Any, reid_infrare
         "a cloth-changing data set needs Sample.clothes_id on every sample"]
 
 
-def test_the_core_plugins_keep_the_contract() -> None:
+def test_the_core_plugins_keep_the_contract(reid_plugins: Any) -> None:
+    from reid_core.plugins import get_plugin_manager
+
+    assert get_plugin_manager() is reid_plugins  # the fixture's fresh manager is the process-wide one
     for name in ("core.methods", "core.datasets", "core.losses", "core.models", "core.evaluation"):
         assert check_plugin(name) == [], name
 
@@ -80,13 +83,13 @@ def test_a_config_class_that_is_not_frozen_is_refused() -> None:
 
 
 @pytest.mark.slow
-def test_run_method_smoke_trains_interrupts_resumes_and_reevaluates(tmp_path: Path) -> None:
-    result = run_method_smoke("baseline", "market", sets=["baseline.epochs=2", "baseline.width=8"],
-                              output_dir=tmp_path / "run")
+def test_run_method_smoke_trains_interrupts_resumes_and_reevaluates(reid_smoke: Any, tmp_path: Path) -> None:
+    result = reid_smoke("baseline", "market", sets=["baseline.epochs=2", "baseline.width=8"])  # the fixture
+    assert result.output_dir == tmp_path / "smoke-baseline"
     assert result.resumed and len(result.history) == 2
     assert set(result.metrics) == {"market"}
     assert result.reevaluated["market"]["mAP"] == pytest.approx(result.metrics["market"]["last"]["mAP"], abs=1e-3)
-    assert "resuming" in (tmp_path / "run" / "log.txt").read_text()
+    assert "resuming" in (result.output_dir / "log.txt").read_text()
 
 
 def test_the_fixtures_come_from_the_entry_point_or_from_pytest_plugins(tmp_path: Path) -> None:
