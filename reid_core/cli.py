@@ -138,6 +138,9 @@ def build_cli(manager: ReidPluginManager) -> click.Group:
     from reid_core import run_commands  # noqa: F401  (adds run / eval to ``cli``)
 
     group = cli
+    from reid_core.scaffold import new_plugin
+
+    group.add_command(new_plugin)
     added = getattr(group, "_reid_plugin_commands", None)
     if added is not None:  # rebuilt in the same process (tests): drop earlier plugin commands
         for name in added:

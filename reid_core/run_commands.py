@@ -103,6 +103,8 @@ def eval_cmd(method: str, checkpoint: str, as_json: bool, dry_run: bool, **kwarg
     from reid_core.engine.evaluate import format_table
 
     results = evaluate_checkpoint(cls, config, Path(checkpoint), dataset=dataset)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, only rank 0 prints
+        return
     if not as_json:
         click.echo(format_table(results, "last"), err=True)
     click.echo(json.dumps(results, indent=2))

@@ -243,3 +243,30 @@ def test_evaluate_features_takes_the_metric_the_file_names(tmp_path: Path) -> No
         results[name] = json.loads(result.output)["mAP"]
     assert results["named"] == results["cosine"] and results["override"] == results["default"]
     assert results["cosine"] != results["default"]
+
+
+@pytest.mark.slow
+def test_extraction_over_two_ranks_gives_the_single_process_arrays(run_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    """Under torchrun each rank extracts its share and the shares are gathered in order: simulated
+    here rank by rank (the real two-node run is tests/test_engine_multinode.py), with an unreadable
+    image on rank 1's share left out."""
+    from reid_core.engine import distributed
+    from reid_core.engine.distributed import DistInfo
+    from reid_core.inference import extract
+
+    model = reid_core.load(run_dir)
+    files = sorted(str(p) for p in cache_of(run_dir).rglob("*.png"))[:5]
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    files.append(str(tmp_path / "broken.png"))
+    single = extract.extract_images(model, files, skip_unreadable=True)
+    parts: dict[int, tuple[np.ndarray, list[int]]] = {}
+    for rank in (0, 1):
+        monkeypatch.setattr(extract, "process_group", lambda rank=rank: DistInfo(rank=rank, world_size=2))
+        monkeypatch.setattr(distributed, "gather_objects", lambda obj, info: (parts.setdefault(info.rank, obj), [obj])[1])
+        extract.extract_images(model, files, skip_unreadable=True)
+    assert parts[0][1] == [0, 1, 2] and parts[1][1] == [3, 4]  # rank 1 left the broken image out
+    monkeypatch.setattr(distributed, "gather_objects", lambda obj, info: [parts[0], parts[1]])
+    gathered = extract.extract_images(model, files, skip_unreadable=True)
+    assert list(gathered["paths"]) == list(single["paths"]) == files[:5]
+    np.testing.assert_allclose(gathered["features"], single["features"], atol=1e-5, rtol=0)

@@ -24,7 +24,6 @@ from reid_core.engine.context import RunContext, to_device
 from reid_core.engine.errors import EngineError, RunInterrupted
 from reid_core.engine.evaluate import evaluate, format_table, main_metric
 from reid_core.engine.outputs import RESTART, RESUME, RunOutput, read_metrics
-from reid_core.engine.progress import Progress
 from reid_core.engine.resume import reconcile_folder
 from reid_core.engine.setup import (
     configure_determinism,
@@ -35,6 +34,7 @@ from reid_core.engine.setup import (
 from reid_core.engine.step import StepRunner, make_scaler
 from reid_core.methods.base import Method, Stage
 from reid_core.plugins import get_plugin_manager
+from reid_core.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -391,36 +391,41 @@ class Run:
             raise EngineError(
                 f"stage {stage.name!r}: an epoch has no iteration (the first loader is empty: fewer samples than a batch?)"
             )
-        progress = Progress(enabled=self.is_main, log_every=train.log_every)
+        progress = Progress(iterations, desc=f"[{stage.name}] epoch {self.epoch + 1}/{total_epochs}",
+                            count_word="iter", enabled=self.is_main, log_every=train.log_every, log=logger,
+                            leave=True)
         sums: dict[str, torch.Tensor] = {}
         images = 0
         method.train(True)
         start = time.perf_counter()
         device = self.dist.device
-        for it, batch in enumerate(self._batches(loaders, iterations)):
-            batch = to_device(batch, device)
-            step.begin(epoch=self.epoch, stage_epoch=self.stage_epoch, iteration=it,
-                       global_step=self.global_step, iterations=iterations)
-            with self._no_sync(step.is_update_step):
-                with step.autocast():
-                    losses = method.training_step(batch, step)
-                if not method.manual_optimization:
-                    step.optimize(losses, list(method.optimizers()))
-            step.end()
-            self.global_step += 1
-            for name, value in losses.items():
-                value = value.detach().float().mean() if isinstance(value, torch.Tensor) else torch.tensor(float(value))
-                sums[name] = sums[name] + value if name in sums else value
-            first_batch = next(iter(batch.values()))
-            images += int(first_batch["img"].shape[0]) if isinstance(first_batch, dict) and "img" in first_batch else 0
-            if progress.enabled and (progress.tty or (it + 1) % train.log_every == 0 or it + 1 == iterations):
-                elapsed = max(time.perf_counter() - start, 1e-9)
-                progress.update(
-                    epoch=self.epoch, epochs=total_epochs, iteration=it + 1, iterations=iterations,
-                    losses={k: float(v) / (it + 1) for k, v in sums.items()},
-                    images_per_second=images * self.dist.world_size / elapsed, stage=stage.name,
-                )
-        progress.close_epoch()
+        try:
+            for it, batch in enumerate(self._batches(loaders, iterations)):
+                batch = to_device(batch, device)
+                step.begin(epoch=self.epoch, stage_epoch=self.stage_epoch, iteration=it,
+                           global_step=self.global_step, iterations=iterations)
+                with self._no_sync(step.is_update_step):
+                    with step.autocast():
+                        losses = method.training_step(batch, step)
+                    if not method.manual_optimization:
+                        step.optimize(losses, list(method.optimizers()))
+                step.end()
+                self.global_step += 1
+                for name, value in losses.items():
+                    value = (value.detach().float().mean() if isinstance(value, torch.Tensor)
+                             else torch.tensor(float(value)))
+                    sums[name] = sums[name] + value if name in sums else value
+                first_batch = next(iter(batch.values()))
+                images += (int(first_batch["img"].shape[0])
+                           if isinstance(first_batch, dict) and "img" in first_batch else 0)
+                postfix = None
+                if progress.due():  # the losses' mean (a device sync) only when a line or the bar shows it
+                    elapsed = max(time.perf_counter() - start, 1e-9)
+                    loss_text = " ".join(f"{k}={float(v) / (it + 1):.4f}" for k, v in sums.items())
+                    postfix = f"{loss_text} {images * self.dist.world_size / elapsed:.1f} img/s"
+                progress.update(1, postfix)
+        finally:
+            progress.close()
         elapsed = max(time.perf_counter() - start, 1e-9)
         metrics = {f"loss/{k}": float(v) / iterations for k, v in sums.items()}
         metrics = distributed.all_reduce_mean(metrics, self.dist)

@@ -123,16 +123,25 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
     if data is not None:
         for name in names:
             data.split(name)  # an unknown split is an error before any work
-    model = load_model(run_dir, checkpoint, method, sets, device, training_data)
-    kwargs = {"batch_size": batch_size, "num_workers": num_workers, "skip_unreadable": skip_unreadable}
-    with cli_logging():
-        if data is None:
-            arrays = extract_images(model, files, **kwargs)
-        else:
-            arrays = extract_splits(model, data, names, **kwargs)
-    write_npz(arrays, out)
-    shapes = {k: list(v.shape) for k, v in arrays.items() if k.endswith("features")}
-    click.echo(f"wrote {out}: {json.dumps(shapes)} (method {model.name}, metric {model.method.eval_metric})")
+    from reid_core.engine import distributed
+
+    info = distributed.setup(device)  # under torchrun: join the group, each rank extracts its share
+    clean = False
+    try:
+        model = load_model(run_dir, checkpoint, method, sets, device, training_data)
+        kwargs = {"batch_size": batch_size, "num_workers": num_workers, "skip_unreadable": skip_unreadable}
+        with cli_logging():
+            if data is None:
+                arrays = extract_images(model, files, **kwargs)
+            else:
+                arrays = extract_splits(model, data, names, **kwargs)
+        if info.is_main:
+            write_npz(arrays, out)
+            shapes = {k: list(v.shape) for k, v in arrays.items() if k.endswith("features")}
+            click.echo(f"wrote {out}: {json.dumps(shapes)} (method {model.name}, metric {model.method.eval_metric})")
+        clean = True
+    finally:
+        distributed.teardown(info, clean=clean)
 
 
 @click.command("export")

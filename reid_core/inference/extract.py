@@ -21,9 +21,11 @@ import numpy as np
 
 from reid_core.data.sample import Sample
 from reid_core.datasets.base import DatasetError
+from reid_core.engine import distributed
 from reid_core.engine.checkpoint import atomic_write_bytes
 from reid_core.evaluation.base import SplitLabels
 from reid_core.inference.model import Advance, ReidModel, samples_from_paths
+from reid_core.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -32,20 +34,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 @contextlib.contextmanager
 def progress(total: int, description: str) -> Iterator[Advance]:
-    """The progress hook of extraction: yields ``advance(n)``; logs a line at every tenth of ``total``.
-
-    The one place to swap for a terminal progress bar (tqdm) without touching the callers.
-    """
-    done = 0
-    step = max(total // 10, 1)
-
-    def advance(n: int) -> None:
-        nonlocal done
-        before, done = done, done + n
-        if done // step > before // step or done >= total:
-            logger.info("%s: %d/%d images", description, min(done, total), total)
-
-    yield advance
+    """The progress hook of extraction: yields ``advance(n)``, shown through :mod:`reid_core.progress`
+    (a tqdm bar on a terminal, a log line every tenth of ``total`` elsewhere)."""
+    with Progress(total, desc=description, unit="img", log_every=max(total // 10, 1)) as bar:
+        yield bar.update
 
 
 def image_files(pattern: str) -> list[str]:
@@ -77,12 +69,31 @@ def _split_arrays(split: str, samples: Sequence[Sample], features: np.ndarray) -
     return arrays
 
 
+def process_group() -> distributed.DistInfo:
+    """The ranks of the process group this process joined (``torchrun``), else one process."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return distributed.DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size())
+    return distributed.DistInfo()
+
+
 def _run(model: ReidModel, samples: Sequence[Sample], description: str, **kwargs: Any) -> tuple[np.ndarray, list[int]]:
-    with progress(len(samples), description) as advance:
-        out = model.extract_samples(samples, advance=advance, **kwargs)
+    """Features and kept indices of ``samples``; under ``torchrun`` each rank extracts its share and
+    every rank receives all of them, in order (ranks may skip different unreadable images)."""
+    info = process_group()
+    mine, valid = distributed.shard_indices(len(samples), info)
+    mine = mine[:valid]
+    with progress(len(mine), description) as advance:
+        out = model.extract_samples([samples[i] for i in mine], advance=advance, **kwargs)
     if out.skipped:
         logger.warning("%s: %d unreadable image(s) left out", description, len(out.skipped))
-    return out.features.numpy().astype(np.float32), out.kept
+    features, kept = out.features.numpy().astype(np.float32), [mine[k] for k in out.kept]
+    if info.distributed:
+        parts = [p for p in distributed.gather_objects((features, kept), info) if p[1]]
+        kept = [i for _, part in parts for i in part]
+        features = np.concatenate([f for f, _ in parts]) if parts else features
+    return features, kept
 
 
 def extract_splits(model: ReidModel, dataset: Any, splits: Sequence[str], **kwargs: Any) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ checkpoint carries, so the training images need not be on disk.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,8 @@ def load(
     method_cls = _method_class(state, method, source)
     config = _config(method_cls, state, source, sets, device)
     data_set = dataset if dataset is not None else _training_dataset(config, state, root, training_data)
-    info = distributed.DistInfo(device=distributed.pick_device(config.train.device))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # under torchrun: this process's own GPU
+    info = distributed.DistInfo(device=distributed.pick_device(config.train.device, local_rank))
     context = RunContext(config, data_set, info, source.parent)
     instance = method_cls(config, context)
     context.method = instance
