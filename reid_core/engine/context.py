@@ -7,6 +7,7 @@ It moves and wraps modules (``prepare``), builds training loaders with the regis
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
