@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core.losses": "reid_core.losses.plugin",
     "core.evaluation": "reid_core.evaluation.plugin",
     "core.methods": "reid_core.methods.plugin",
+    "core.samplers": "reid_core.data.plugin",
 }
 
 
@@ -146,7 +147,7 @@ class ReidPluginManager:
 
     # -- registries ------------------------------------------------------------------------
     def registry(self, kind: str) -> Registry:
-        """The registry of ``kind`` (datasets, backbones, methods, losses, evaluators)."""
+        """The registry of ``kind`` (datasets, backbones, methods, losses, evaluators, samplers)."""
         if kind not in KINDS:
             raise RegistryError(f"unknown registry kind {kind!r}; valid kinds: {', '.join(KINDS)}")
         if kind not in self._registries:

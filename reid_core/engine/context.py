@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +87,7 @@ class EpochLoader:
         seed: int,
         pin_memory: bool = False,
         batch_sampler: bool = False,
+        drop_last: bool = True,
     ) -> None:
         self.dataset = dataset
         self.sampler = sampler
@@ -95,6 +96,9 @@ class EpochLoader:
         self.seed = seed
         self.pin_memory = pin_memory
         self.batch_sampler = batch_sampler
+        #: Drop the last incomplete batch (ignored by batch samplers). A method may change it between
+        #: epochs, e.g. keep every sample in epoch 1 only; every rank must set the same value.
+        self.drop_last = bool(drop_last)
         self.epoch = 0
         self._passes = 0
 
@@ -117,7 +121,9 @@ class EpochLoader:
         }
         if self.batch_sampler:
             return DataLoader(self.dataset, batch_sampler=self.sampler, **common)
-        return DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler, drop_last=True, **common)
+        return DataLoader(
+            self.dataset, batch_size=self.batch_size, sampler=self.sampler, drop_last=self.drop_last, **common
+        )
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._passes > 0 and hasattr(self.sampler, "set_epoch"):
@@ -130,7 +136,9 @@ class EpochLoader:
     def __len__(self) -> int:
         if self.batch_sampler:
             return len(self.sampler)
-        return len(self.sampler) // self.batch_size
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return math.ceil(len(self.sampler) / self.batch_size)
 
 
 class RunContext:
@@ -173,12 +181,17 @@ class RunContext:
         num_instances: int | None = None,
         transform: Any = None,
         labels: Sequence[int] | None = None,
+        drop_last: bool = True,
+        sampler_options: Mapping[str, Any] | None = None,
     ) -> EpochLoader:
         """A training loader over ``samples`` (see :meth:`reid_core.methods.Context.train_loader`).
 
         ``batch_size`` is the global batch (all ranks together); each rank loads its share.
         With ``labels``, the batch's ``pid`` is the label and samples labelled -1 are left out;
-        ``index`` always refers to the position in ``samples``.
+        ``index`` always refers to the position in ``samples``. ``sampler`` is a registered sampler
+        kind (hook ``reid_register_samplers``) and ``sampler_options`` extra keyword arguments of its
+        factory. ``drop_last=False`` keeps the last incomplete batch of each rank (``loader.drop_last``
+        may be changed between epochs).
         """
         from reid_core.data.image_dataset import ImageDataset
         from reid_core.data.samplers import build_sampler
@@ -212,6 +225,8 @@ class RunContext:
             seed=self.config.train.seed,
             rank=self.rank,
             world_size=self.world_size,
+            samples=[samples[i] for i in keep],
+            options=sampler_options,
         )
         is_batch_sampler = bool(getattr(inner, "yields_batches", False))
         chosen = inner if len(keep) == len(samples) else _Remapped(inner, keep)
@@ -223,6 +238,7 @@ class RunContext:
             seed=self.config.train.seed + 1000 * self.rank,
             pin_memory=self.device.type == "cuda",
             batch_sampler=is_batch_sampler,
+            drop_last=drop_last,
         )
         loader.set_epoch(self.epoch)
         return loader

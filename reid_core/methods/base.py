@@ -8,7 +8,7 @@ the five papers onto this interface.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
@@ -57,11 +57,16 @@ class Context(Protocol):
         num_instances: int | None = None,
         transform: Any = None,
         labels: Sequence[int] | None = None,
+        drop_last: bool = True,
+        sampler_options: Mapping[str, Any] | None = None,
     ) -> Iterable[dict[str, Any]]:
         """A training loader over ``samples``: ``sampler`` is a registered sampler kind
-        (``identity`` P x K, ``camera`` camera-aware P x K, ``modality``, ``random``), made
-        distributed under DDP and re-seeded per epoch. ``labels`` replaces the pids (pseudo
-        labels); samples labelled -1 are left out."""
+        (``identity`` P x K, ``camera`` camera-aware P x K, ``modality``, ``random``, or one a
+        plugin adds with ``reid_register_samplers``), made distributed under DDP and re-seeded per
+        epoch; ``sampler_options`` are extra keyword arguments of the sampler's factory. ``labels``
+        replaces the pids (pseudo labels); samples labelled -1 are left out. ``drop_last=False``
+        keeps each rank's last incomplete batch (the loader's ``drop_last`` attribute may be changed
+        between epochs)."""
 
     @abc.abstractmethod
     def extract_features(self, samples: Sequence[Sample], *, transform: Any = None) -> torch.Tensor:
