@@ -37,7 +37,11 @@ def resolve_run_config(
     device: str | None = None,
     seed: int | None = None,
 ) -> Any:
-    """Defaults < profile < TOML file < ``--set`` < explicit flags, validated into the run config."""
+    """Defaults < profile < TOML file < ``--set`` < explicit flags, validated into the run config.
+
+    A profile may hold ``"by_dataset": {name: overrides}``: the overrides of the run's data set are
+    applied right after the profile (e.g. a triplet margin that the paper set per data set).
+    """
     cls = cfg.run_config_class(method.name, method.config_class)
     if profile is None:
         profile = default_profile(method, dataset)
@@ -47,8 +51,12 @@ def resolve_run_config(
             f"Profiles: {', '.join(method.profiles) or '(none)'}."
         )
     layers: list[Mapping[str, Any]] = [{"data": {"dataset": method.default_dataset}}]
+    by_dataset: Mapping[str, Mapping[str, Any]] = {}
     if profile is not None:
-        layers.append(method.profiles[profile])
+        chosen = dict(method.profiles[profile])
+        by_dataset = chosen.pop("by_dataset", {})
+        layers.append(chosen)
+    after_profile = len(layers)
     if config_file:
         layers.append(cfg.load_toml(config_file))
     if sets:
@@ -65,6 +73,9 @@ def resolve_run_config(
     if seed is not None:
         flags.setdefault("train", {})["seed"] = seed
     layers.append(flags)
+    name = _chosen_dataset(layers)
+    if name in by_dataset:  # the profile's settings for this data set, right after the profile
+        layers.insert(after_profile, by_dataset[name])
     try:
         config = cfg.resolve(cls, *layers)
     except cfg.ConfigError as exc:
@@ -72,6 +83,16 @@ def resolve_run_config(
         raise cfg.ConfigError(f"{exc}{source}") from None
     get_registry("datasets").get(config.data.dataset)  # unknown data set: error with suggestion
     return config
+
+
+def _chosen_dataset(layers: Sequence[Mapping[str, Any]]) -> str:
+    """The data set name the last layer that sets one gives (``data.dataset``)."""
+    name = ""
+    for layer in layers:
+        data = layer.get("data")
+        if isinstance(data, Mapping) and "dataset" in data:
+            name = str(data["dataset"])
+    return name
 
 
 def parse_options(items: Sequence[str]) -> dict[str, str]:

@@ -49,14 +49,24 @@ def _run_options(func: click.decorators.FC) -> click.decorators.FC:
 @_run_options
 @click.option("--output", type=click.Path(file_okay=False), help="Run folder (default: runs/<method>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
-def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> None:
+@click.option(
+    "--trials",
+    metavar="SPEC",
+    help="Train one run per trial (e.g. 1-10) into OUTPUT/trial-<k>; metrics.json gets the mean and std.",
+)
+def run_cmd(method: str, output: str | None, resume: bool, trials: str | None, **kwargs: object) -> None:
     """Train and evaluate METHOD (e.g. ``reid run baseline``; ``reid run aim --dataset prcc --root /data``)."""
     cls = method_class(method)
     config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
     from reid_core.engine import train_run
 
     out = Path(output) if output else default_output(cls.name, config.data.dataset, resume)
-    metrics = train_run(cls, config, output_dir=out, resume=resume)
+    if trials is not None:
+        from reid_core.engine.trials import parse_trials, run_trials
+
+        metrics = run_trials(cls, config, output_dir=out, trials=parse_trials(trials), resume=resume)
+    else:
+        metrics = train_run(cls, config, output_dir=out, resume=resume)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
         click.echo(json.dumps(metrics, indent=2))
 
