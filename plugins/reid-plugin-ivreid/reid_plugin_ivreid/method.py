@@ -40,6 +40,8 @@ class IVReID(Method):
     profiles = IVREID_PROFILES
     default_dataset = "synthetic-ir"
     eval_metric = "euclidean"  # on L2-normalised features: the seed's 2 - 2cos ranking
+    #: ``reid eval ivreid --from official`` (the core's foreign-checkpoint mechanism): the seed's released weights.
+    checkpoint_formats = ("official",)
 
     def build_model(self, num_classes: int) -> IVReIDModel:
         """The seed's network for ``num_classes`` identities (ImageNet weights first, then the quirks)."""
@@ -100,6 +102,17 @@ class IVReID(Method):
     def training_step(self, batch: dict[str, Any], step: StepContext) -> dict[str, torch.Tensor]:
         """The loss terms; the engine steps both optimizers on their sum."""
         return self.losses(batch["train"])
+
+    def convert_checkpoint(self, source: str, state: dict[str, Any]) -> dict[str, dict[str, torch.Tensor]]:
+        """The seed's released weights (official key layout) as ``{"model": ..., "heads": ...}``;
+        another layout is a ``ValueError`` listing the keys that do not match."""
+        from reid_core.models.weights import WeightsError
+        from reid_plugin_ivreid.official import convert_official, unwrap_official
+
+        try:
+            return convert_official(unwrap_official(state), source=f"{source} checkpoint", cfg=self.cfg)
+        except WeightsError as exc:
+            raise ValueError(str(exc)) from None
 
     @torch.no_grad()
     def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:

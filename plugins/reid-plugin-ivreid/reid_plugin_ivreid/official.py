@@ -89,6 +89,19 @@ def convert_official(
     return {"model": model.state_dict(), "heads": heads.state_dict()}
 
 
+def unwrap_official(obj: Any) -> dict[str, torch.Tensor]:
+    """The state dict inside a loaded file (plain, or under ``state_dict`` / ``model``)."""
+    for key in ("state_dict", "model"):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise WeightsError(
+            f"expected a state dict of tensors, got {type(obj).__name__}; the seed saves whole pickled models: "
+            "convert it with torch.save(torch.load(FILE, weights_only=False).state_dict(), OUT) in its repository"
+        )
+    return obj
+
+
 def read_official(path: str | Path) -> dict[str, torch.Tensor]:
     """The state dict of an official checkpoint file (a pickled module is refused with the fix)."""
     path = Path(path)

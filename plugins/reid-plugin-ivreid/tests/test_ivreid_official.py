@@ -79,3 +79,19 @@ def test_other_layouts_are_refused(official: tuple[Path, Path, dict[str, torch.T
     torch.save(torch.nn.Linear(2, 2), pickled)  # the seed's torch.save(model): never unpickled here
     result = invoke("ivreid-import", str(pickled), "--output", str(tmp_path / "y.pt"))
     assert result.exit_code != 0 and "state_dict()" in result.output and "weights_only=False" in result.output
+
+
+def test_convert_checkpoint_hook(official: tuple[Path, Path, dict[str, torch.Tensor]]) -> None:
+    """``Method.convert_checkpoint`` (``reid eval ivreid --from official``) with the paper section."""
+    from reid_plugin_ivreid.config import IVReIDConfig
+    from reid_plugin_ivreid.method import IVReID
+
+    _, _, state = official
+    method = IVReID.__new__(IVReID)
+    method.cfg = IVReIDConfig(stem_relu=False, conv_bias=True)
+    assert "official" in IVReID.checkpoint_formats
+    converted = method.convert_checkpoint("official", {"state_dict": state})
+    torch.testing.assert_close(converted["model"]["bottleneck.weight"], state["bottleneck.weight"])
+    method.cfg = IVReIDConfig()  # the clean default has no conv biases: the official weights do not fit
+    with pytest.raises(ValueError, match="unexpected keys: base.conv1.bias"):
+        method.convert_checkpoint("official", state)
