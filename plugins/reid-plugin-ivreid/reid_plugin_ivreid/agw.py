@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from reid_core.methods import Method, Stage, StepContext
 from reid_plugin_ivreid.agw_model import AGWModel
-from reid_plugin_ivreid.common import build_resnet_backbone, check_cross_modal, sampler_options
+from reid_plugin_ivreid.common import balanced_loader, build_resnet_backbone, check_cross_modal
 from reid_plugin_ivreid.config import AGW_PROFILES, AGWConfig
 from reid_plugin_ivreid.losses import WeightedRegularizedTriplet
 
@@ -70,17 +70,7 @@ class AGW(Method):
 
     def train_loaders(self, stage: Stage) -> dict[str, Iterable[Any]]:
         """The balanced cross-modality loader (visible first), AGW's pad-crop-flip transform."""
-        from reid_core.data.transforms import build_train_transform
-
-        data = self.config.data
-        transform = build_train_transform(data.height, data.width, erasing_p=0.0)
-        loader = self.ctx.train_loader(
-            self.ctx.dataset.train,
-            sampler="modality-distinct",
-            transform=transform,
-            sampler_options=sampler_options(self.cfg, infrared_first=False),
-        )
-        return {"train": loader}
+        return {"train": balanced_loader(self.ctx, self.config, infrared_first=False, too_few=self.cfg.too_few)}
 
     def training_step(self, batch: dict[str, Any], step: StepContext) -> dict[str, torch.Tensor]:
         """``id`` (plain CE on the BNNeck logits) and ``triplet`` (WRT on the pooled feature)."""

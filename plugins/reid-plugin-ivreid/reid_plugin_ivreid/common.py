@@ -40,6 +40,16 @@ def build_resnet_backbone(cfg: Any) -> nn.Module:
     return build_backbone(cfg.backbone, pretrained=cfg.pretrained, last_stride=cfg.last_stride, **extra)
 
 
-def sampler_options(cfg: Any, infrared_first: bool) -> dict[str, Any]:
-    """The options of the core ``modality`` sampler for this method."""
-    return {"infrared_first": infrared_first, "too_few": cfg.too_few}
+def balanced_loader(ctx: Any, config: Any, *, infrared_first: bool, too_few: str) -> Any:
+    """The training loader of both methods: the core's ``modality-distinct`` sampler (P distinct
+    identities x K/2 images per modality, ``infrared_first`` and ``too_few`` as sampler options) and
+    the pad-crop-flip transform without random erasing (the seed's and AGW's)."""
+    from reid_core.data.transforms import build_train_transform
+
+    data = config.data
+    return ctx.train_loader(
+        ctx.dataset.train,
+        sampler="modality-distinct",
+        transform=build_train_transform(data.height, data.width, erasing_p=0.0),
+        sampler_options={"infrared_first": infrared_first, "too_few": too_few},
+    )

@@ -131,7 +131,8 @@ IVREID_PROFILES: dict[str, dict[str, Any]] = {
         "by_dataset": {
             "sysumm01": {"data": {"options": dict(SEED_SYSU_OPTIONS)}, "ivreid": {"margin": 0.3,
                                                                                    "kl_reduction": "batchmean"}},
-            "regdb": {"ivreid": {"margin": 0.2, "kl_reduction": "mean"}},
+            # the seed evaluates (and picks its best epoch on) thermal -> visible
+            "regdb": {"data": {"options": {"direction": "t2v"}}, "ivreid": {"margin": 0.2, "kl_reduction": "mean"}},
         },
     },
     "quick": {

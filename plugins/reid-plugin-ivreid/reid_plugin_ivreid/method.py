@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from reid_core.methods import Method, Stage, StepContext
-from reid_plugin_ivreid.common import build_resnet_backbone, check_cross_modal, sampler_options
+from reid_plugin_ivreid.common import balanced_loader, build_resnet_backbone, check_cross_modal
 from reid_plugin_ivreid.config import IVREID_PROFILES, IVReIDConfig
 from reid_plugin_ivreid.losses import modality_id_loss, mutual_kl
 from reid_plugin_ivreid.model import IVReIDModel, ModalityHeads, apply_seed_quirks
@@ -71,17 +71,8 @@ class IVReID(Method):
 
     def train_loaders(self, stage: Stage) -> dict[str, Iterable[Any]]:
         """The balanced cross-modality loader (P identities x K/2 per modality) with the seed's transform."""
-        from reid_core.data.transforms import build_train_transform
-
-        data = self.config.data
-        transform = build_train_transform(data.height, data.width, erasing_p=0.0)
-        loader = self.ctx.train_loader(
-            self.ctx.dataset.train,
-            sampler="modality-distinct",
-            transform=transform,
-            sampler_options=sampler_options(self.cfg, infrared_first=self.cfg.infrared_first),
-        )
-        return {"train": loader}
+        cfg: IVReIDConfig = self.cfg
+        return {"train": balanced_loader(self.ctx, self.config, infrared_first=cfg.infrared_first, too_few=cfg.too_few)}
 
     def losses(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         """The weighted loss terms ``id``, ``kl`` and ``triplet`` of one batch (module docstring)."""

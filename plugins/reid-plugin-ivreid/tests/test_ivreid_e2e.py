@@ -82,7 +82,7 @@ def test_paper_profile_sets_the_seed_per_data_set(sysu_root: Path, regdb_root: P
     assert (sysu.ivreid.stem_relu, sysu.ivreid.conv_bias, sysu.train.seed) == (False, True, 2019)
     regdb = resolve_run_config(IVReID, dataset="regdb", root=str(regdb_root), sets=["ivreid.margin=0.25"])
     assert (regdb.ivreid.margin, regdb.ivreid.kl_reduction) == (0.25, "mean")  # --set beats the profile
-    assert regdb.data.options == {}
+    assert regdb.data.options == {"direction": "t2v"}  # the seed's direction is the main metric
     quick = resolve_run_config(IVReID)
     assert quick.data.dataset == "synthetic-ir" and (quick.ivreid.stem_relu, quick.ivreid.conv_bias) == (True, False)
 
