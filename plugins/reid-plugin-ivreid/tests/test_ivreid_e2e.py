@@ -80,6 +80,15 @@ def test_paper_profile_sets_the_seed_per_data_set(sysu_root: Path, regdb_root: P
     assert (sysu.ivreid.margin, sysu.ivreid.kl_reduction) == (0.3, "batchmean")
     assert (sysu.data.height, sysu.data.width, sysu.data.batch_size, sysu.data.num_instances) == (384, 128, 64, 8)
     assert (sysu.ivreid.stem_relu, sysu.ivreid.conv_bias, sysu.train.seed) == (False, True, 2019)
+    iv = sysu.ivreid  # the seed's .ini: Adam 1e-4 (heads 10x), wd 5e-4, 100 epochs, no schedule, 2048-d f_bn
+    assert (iv.lr, iv.head_lr, iv.weight_decay, iv.epochs, iv.backbone, iv.last_stride) == (
+        1e-4, 1e-3, 5e-4, 100, "resnet50", 1)
+    from reid_core.engine.setup import load_dataset
+
+    specs = load_dataset(sysu).evaluations
+    assert [s.key for s in specs] == ["sysu-all", "sysu-indoor", "sysu-all-multi", "sysu-indoor-multi"]
+    assert all((s.options["seed_base"], s.options["seed_step"], s.options["trials"]) == (2019, 33, 10) for s in specs)
+    assert [s.options["shots"] for s in specs] == [1, 1, 10, 10]
     regdb = resolve_run_config(IVReID, dataset="regdb", root=str(regdb_root), sets=["ivreid.margin=0.25"])
     assert (regdb.ivreid.margin, regdb.ivreid.kl_reduction) == (0.25, "mean")  # --set beats the profile
     assert regdb.data.options == {"direction": "t2v"}  # the seed's direction is the main metric

@@ -86,3 +86,31 @@ def test_wrt_matches_its_definition() -> None:
         wn = F.softmax(-dist[i][neg], 0)
         losses.append(F.softplus((wp * dist[i][pos]).sum() - (wn * dist[i][neg]).sum()))
     torch.testing.assert_close(WeightedRegularizedTriplet()(x, y), torch.stack(losses).mean(), atol=1e-4, rtol=1e-4)
+
+
+def test_method_total_is_kl_plus_id_plus_triplet() -> None:
+    """``IVReID.losses``: the three weighted terms the engine sums (all weights 1 in the seed)."""
+    from reid_plugin_ivreid.config import IVReIDConfig
+    from reid_plugin_ivreid.method import IVReID
+    from reid_plugin_ivreid.model import IVReIDModel, ModalityHeads
+
+    from reid_core.models import build_backbone
+
+    torch.manual_seed(5)
+    method = IVReID.__new__(IVReID)
+    method.cfg = IVReIDConfig(margin=0.3)
+    method.model = IVReIDModel(build_backbone("resnet18", width=8), num_classes=4)
+    method.heads = ModalityHeads(64, 4, hidden=8)
+    method.triplet = TripletLoss(margin=0.3)
+    batch = {"img": torch.randn(16, 3, 32, 16), "pid": torch.arange(2).repeat_interleave(8),
+             "modality": torch.tensor([1, 1, 1, 1, 0, 0, 0, 0] * 2)}
+    torch.manual_seed(6)
+    terms = method.losses(batch)
+    assert set(terms) == {"id", "kl", "triplet"}
+    torch.manual_seed(6)
+    logits, f_bn = method.model(batch["img"])
+    z_v, _, z_t, _ = method.heads(f_bn)
+    vis, ir = batch["modality"] == 0, batch["modality"] == 1
+    torch.testing.assert_close(terms["id"], modality_id_loss(logits, z_v, z_t, batch["pid"], vis, ir))
+    torch.testing.assert_close(terms["kl"], mutual_kl(z_v, z_t, vis, ir, "batchmean"))
+    torch.testing.assert_close(terms["triplet"], TripletLoss(margin=0.3)(f_bn, batch["pid"]))
