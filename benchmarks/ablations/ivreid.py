@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from reid_core.datasets.synthetic.cache import GENERATOR_VERSION
 
+    commit = git_commit()  # before the runs: the code they use
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     runs = []
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 runs.append(result)
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": git_commit(),
+        "commit": commit,
         "generator_version": GENERATOR_VERSION,
         "seeds": seeds,
         "data_seed": args.data_seed,

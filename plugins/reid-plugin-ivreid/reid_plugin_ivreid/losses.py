@@ -28,7 +28,11 @@ KL_REDUCTIONS = ("batchmean", "mean")
 
 
 def _kl(student: torch.Tensor, teacher: torch.Tensor, reduction: str) -> torch.Tensor:
-    return F.kl_div(F.log_softmax(student.float(), dim=1), F.softmax(teacher.float(), dim=1), reduction=reduction)
+    """KL(teacher || student) summed, then divided by the samples (``batchmean``) or the elements
+    (``mean``, PyTorch's old ``KLDivLoss()`` default, written out: torch announces that its 'mean'
+    will become 'batchmean')."""
+    total = F.kl_div(F.log_softmax(student.float(), dim=1), F.softmax(teacher.float(), dim=1), reduction="sum")
+    return total / (student.shape[0] if reduction == "batchmean" else student.numel())
 
 
 def mutual_kl(
