@@ -114,9 +114,13 @@ def _group(pids: Sequence[int]) -> dict[int, list[int]]:
 
 
 def _check_pk(batch_size: int, num_instances: int, what: str) -> int:
+    """P, the identities per batch; an impossible P x K is a :class:`ConfigError` (a ``ValueError``) naming the keys."""
     if num_instances < 1 or batch_size < num_instances or batch_size % num_instances:
-        raise ValueError(
-            f"{what}: batch_size ({batch_size}) must be a positive multiple of num_instances ({num_instances})"
+        from reid_core.config import ConfigError
+
+        raise ConfigError(
+            f"{what}: batch_size ({batch_size}) must be a positive multiple of num_instances ({num_instances}); "
+            "set data.batch_size to P x data.num_instances"
         )
     return batch_size // num_instances
 

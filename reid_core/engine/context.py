@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from reid_core.engine import distributed
 from reid_core.engine.distributed import DistInfo
+from reid_core.progress import Progress
 
 if TYPE_CHECKING:
     from reid_core.data.sample import Sample
@@ -257,11 +258,8 @@ class RunContext:
         data = self.config.data
         if transform is None:
             transform = self.method.test_transform() or build_test_transform(data.height, data.width)
-        per = math.ceil(n / self.world_size)
-        start = min(self.rank * per, n)
-        mine = list(range(start, min(start + per, n)))
-        valid = len(mine)
-        mine += [n - 1] * (per - valid)  # equal shards: every rank runs the same number of batches
+        mine, _ = distributed.shard_indices(n, self.dist)  # equal shards: the same number of batches per rank
+        per = len(mine)
         dataset = ImageDataset([samples[i] for i in mine], transform)
         loader = DataLoader(
             dataset,
@@ -275,9 +273,13 @@ class RunContext:
         method.train(False)
         chunks = []
         amp = self.config.train.amp
+        # rank 0 reports (its shard is the largest, so it finishes last)
+        progress = Progress(per, desc=f"features ({n} images, {self.world_size} process(es))", unit="img",
+                            enabled=self.is_main)
         try:
             with torch.no_grad():
                 for batch in loader:
+                    progress.update(int(batch["img"].shape[0]) if "img" in batch else 0)
                     batch = to_device(batch, self.device)
                     if amp != "off":
                         dtype = torch.bfloat16 if amp == "bf16" else torch.float16
@@ -287,12 +289,10 @@ class RunContext:
                         feats = method.extract_features(batch)
                     chunks.append(feats.float())
         finally:
+            progress.close()
             for name, module in method.modules().items():
                 module.train(modes.get(name, True))
-        local = torch.cat(chunks)
-        gathered = distributed.all_gather_rows(local, self.dist)
-        counts = [max(0, min(per, n - r * per)) for r in range(self.world_size)]
-        return torch.cat([g[:c].cpu() for g, c in zip(gathered, counts)])
+        return distributed.gather_shards(torch.cat(chunks), n, self.dist)
 
     # -- logging -------------------------------------------------------------------------------
     def log(self, message: str) -> None:

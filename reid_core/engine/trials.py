@@ -95,9 +95,13 @@ def aggregate(per_trial: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def run_trials(
-    method_cls: type[Method], config: Any, *, output_dir: Path, trials: Sequence[int], resume: bool = False
+    method_cls: type[Method], config: Any, *, output_dir: Path, trials: Sequence[int], resume: bool = False,
+    typed: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Train ``trials`` one after the other into ``output_dir/trial-<k>``; write and return the aggregate."""
+    """Train ``trials`` one after the other into ``output_dir/trial-<k>``; write and return the aggregate.
+
+    ``typed``: the layers the user typed, as :func:`reid_core.engine.train_run` takes them (resume checks).
+    """
     output_dir = Path(output_dir)
     if not trials:
         raise ConfigError("--trials: no trial given")
@@ -116,7 +120,9 @@ def run_trials(
         folder = output_dir / f"trial-{trial}"
         again = resume and (folder / "config.toml").exists()
         logger.info("trial %d: %s %s", trial, "continuing" if again else "starting", folder)
-        per_trial[trial] = train_run(method_cls, trial_config(config, trial, option), output_dir=folder, resume=again)
+        per_trial[trial] = train_run(
+            method_cls, trial_config(config, trial, option), output_dir=folder, resume=again, typed=typed
+        )
         metrics = aggregate(per_trial)
         atomic_write_text(json.dumps(metrics, indent=2) + "\n", output_dir / "metrics.json")
     return aggregate(per_trial)

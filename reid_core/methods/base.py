@@ -94,6 +94,10 @@ class StepContext(Protocol):
         Returns the detached total."""
 
 
+class ExportError(Exception):
+    """A method's test-time model cannot be exported (or the export failed); the message says why."""
+
+
 class Method(abc.ABC):
     """Base class of every training method.
 
@@ -112,11 +116,31 @@ class Method(abc.ABC):
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: The data set that ``reid run METHOD`` uses without ``--dataset``.
     default_dataset: ClassVar[str] = "synthetic"
+    #: The demo's labelled source data set for domain-adaptive methods ("" = none): ``reid run NAME``
+    #: without ``--dataset`` adapts it to ``default_dataset``.
+    default_source: ClassVar[str] = ""
     #: False: ``training_step`` returns losses and the engine steps every optimizer on their sum.
     #: True: the method calls ``step.optimize`` itself, as often as it needs.
     manual_optimization: ClassVar[bool] = False
     #: Distance used at evaluation: ``euclidean`` (torchreid) or ``cosine`` (CAL/AIM).
     eval_metric: ClassVar[str] = "euclidean"
+    #: Parts of weight names (``module.tensor``) that only training uses: ``reid eval`` on another
+    #: data set (direct transfer) ignores them when their size differs (the classifier's classes).
+    train_only_weights: ClassVar[tuple[str, ...]] = ("classifier", "center")
+    #: Training batches are P identities x K images of the train split's labels (``data.batch_size``,
+    #: ``data.num_instances``): checked before a run starts. False for methods that choose their own
+    #: batches (e.g. from pseudo labels).
+    identity_batches: ClassVar[bool] = True
+
+    @classmethod
+    def check_data(cls, config: Any, dataset: Any) -> None:
+        """Method-specific checks of the resolved config against the loaded data set, made before the
+        run folder exists (``reid run``, ``--dry-run``), so that a run that cannot work fails at once.
+
+        Raise :class:`reid_core.config.ConfigError` or :class:`reid_core.datasets.DatasetError` with a
+        one-line message naming the key and the fix. The default checks nothing.
+        """
+        return None
 
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
@@ -170,6 +194,21 @@ class Method(abc.ABC):
     def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:
         """Test features ``[B, D]`` of a batch, in eval mode and without gradients."""
 
+    def export_module(self) -> nn.Module:
+        """The test-time network as one module: ``forward(images [B, 3, H, W]) -> features [B, D]``.
+
+        ``images`` are what :meth:`test_transform` gives (resized, normalised); the features are
+        those of :meth:`extract_features` (flip averaging and normalisation included), so that an
+        exported model (``reid export``) gives the same numbers as evaluation. The default wraps
+        :meth:`extract_features` with a batch holding only ``img``; it works for any method whose
+        test features need nothing but the images. A method that needs more at test time (a
+        second network's output, keypoints, the modality) overrides this to return its own
+        module, or to raise :class:`ExportError` saying why it cannot be exported.
+        """
+        from reid_core.methods.export import ExtractFeaturesModule
+
+        return ExtractFeaturesModule(self)
+
     def test_transform(self) -> Any:
         """The transform of test-time images (evaluation and ``ctx.extract_features``);
         ``None`` (the default) means the core's resize + normalise at ``data.height x data.width``."""
@@ -214,3 +253,4 @@ class Method(abc.ABC):
         """Put every module in train (or eval) mode."""
         for module in self._modules.values():
             module.train(mode)
+

@@ -58,7 +58,7 @@ def test_import_then_evaluate(official: tuple[Path, Path, dict[str, torch.Tensor
     assert set(imported) == {"visible-to-thermal", "thermal-to-visible"}
     again = invoke("eval", "ivreid", "--checkpoint", str(out), "--dataset", "regdb", "--root", str(root), *SMALL)
     assert again.exit_code == 0, again.output
-    assert json.loads(again.output) == imported
+    assert json.loads(again.output[again.output.index("{"):]) == imported
 
 
 def test_other_layouts_are_refused(official: tuple[Path, Path, dict[str, torch.Tensor]], tmp_path: Path) -> None:
