@@ -120,3 +120,15 @@ def test_regdb_two_trials_and_their_mean(regdb_root: Path, tmp_path: Path) -> No
     resumed = invoke(*args, "--resume")  # finished trials are read back
     assert resumed.exit_code == 0, resumed.output
     assert json.loads((out / "metrics.json").read_text()) == parent
+
+
+def test_trials_dry_run_checks_the_first_trial_and_writes_nothing(regdb_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dry"
+    sets = [arg for item in tiny("ivreid") for arg in ("--set", item)]
+    result = invoke("run", "ivreid", "--dataset", "regdb", "--root", str(regdb_root), "--profile", "quick",
+                    "--device", "cpu", "--trials", "2-3", "--output", str(out), "--dry-run", *sets)
+    assert result.exit_code == 0, result.output
+    assert 'trial = "2"' in result.output and "trials [2, 3]" in result.output
+    assert not out.exists()
+    bad = invoke("run", "ivreid", "--dataset", "regdb", "--root", str(regdb_root), "--trials", "0-2")
+    assert bad.exit_code != 0 and "--trials" in bad.output
