@@ -40,7 +40,11 @@ def resolve_run_config(
     source_root: str | None = None,
     source_options: Mapping[str, str] | None = None,
 ) -> Any:
-    """Defaults < profile < TOML file < ``--set`` < explicit flags, validated into the run config."""
+    """Defaults < profile < TOML file < ``--set`` < explicit flags, validated into the run config.
+
+    A profile may hold ``"by_dataset": {name: overrides}``: the overrides of the run's data set are
+    applied right after the profile (e.g. a triplet margin that the paper set per data set).
+    """
     cls = cfg.run_config_class(method.name, method.config_class)
     if profile is None:
         profile = default_profile(method, dataset)
@@ -53,13 +57,20 @@ def resolve_run_config(
     if method.default_source and dataset is None:
         demo["source"] = method.default_source
     layers: list[Mapping[str, Any]] = [{"data": demo}]
+    by_dataset: Mapping[str, Mapping[str, Any]] = {}
     if profile is not None:
-        layers.append(method.profiles[profile])
+        chosen = dict(method.profiles[profile])
+        by_dataset = chosen.pop("by_dataset", {})
+        layers.append(chosen)
+    after_profile = len(layers)
     layers.extend(
         user_layers(dataset=dataset, root=root, config_file=config_file, sets=sets, options=options,
                     device=device, seed=seed, source=source, source_root=source_root,
                     source_options=source_options)
     )
+    name = _chosen_dataset(layers)
+    if name in by_dataset:  # the profile's settings for this data set, right after the profile
+        layers.insert(after_profile, by_dataset[name])
     try:
         config = cfg.resolve(cls, *layers)
     except cfg.ConfigError as exc:
@@ -115,6 +126,16 @@ def user_layers(
     if flags:
         layers.append(flags)
     return layers
+
+
+def _chosen_dataset(layers: Sequence[Mapping[str, Any]]) -> str:
+    """The data set name the last layer that sets one gives (``data.dataset``)."""
+    name = ""
+    for layer in layers:
+        data = layer.get("data")
+        if isinstance(data, Mapping) and "dataset" in data:
+            name = str(data["dataset"])
+    return name
 
 
 def parse_options(items: Sequence[str]) -> dict[str, str]:

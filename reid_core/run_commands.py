@@ -60,7 +60,12 @@ def _parsed(kwargs: dict[str, object]) -> dict[str, object]:
 @click.option("--output", type=click.Path(file_okay=False), help="Run folder (default: runs/<method>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Check everything, print the config and the plan; train nothing.")
-def run_cmd(method: str, output: str | None, resume: bool, dry_run: bool, **kwargs: object) -> None:
+@click.option(
+    "--trials",
+    metavar="SPEC",
+    help="Train one run per trial (e.g. 1-10) into OUTPUT/trial-<k>; metrics.json gets the mean and std.",
+)
+def run_cmd(method: str, output: str | None, resume: bool, dry_run: bool, trials: str | None, **kwargs: object) -> None:
     """Train and evaluate METHOD (e.g. ``reid run baseline``; ``reid run aim --dataset prcc --root /data``)."""
     from reid_core import preflight
 
@@ -69,6 +74,9 @@ def run_cmd(method: str, output: str | None, resume: bool, dry_run: bool, **kwar
     typed = user_layers(**kwargs)  # type: ignore[arg-type]
     name = f"{config.data.source}2{config.data.dataset}" if config.data.source else config.data.dataset
     out = Path(output) if output else default_output(cls.name, name, resume)
+    if trials is not None:
+        _run_trials(cls, config, out, trials, resume=resume, dry_run=dry_run, typed=typed)
+        return
     checked = preflight.check_run(cls, config, output_dir=out, resume=resume, typed=typed, all_images=dry_run)
     if dry_run:
         from reid_core.config import dumps_toml
@@ -80,6 +88,30 @@ def run_cmd(method: str, output: str | None, resume: bool, dry_run: bool, **kwar
 
     metrics = train_run(cls, config, output_dir=out, resume=resume, dataset=checked.dataset, typed=typed)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 prints
+        click.echo(json.dumps(metrics, indent=2))
+
+
+def _run_trials(
+    cls: type, config: object, out: Path, spec: str, *, resume: bool, dry_run: bool, typed: list
+) -> None:
+    """``reid run --trials``: the checks on the first trial's run, then every trial (``engine.trials``)."""
+    from reid_core import preflight
+    from reid_core.engine.trials import parse_trials, run_trials, trial_config, trial_option
+
+    numbers = parse_trials(spec)
+    first = out / f"trial-{numbers[0]}"
+    first_config = trial_config(config, numbers[0], trial_option(config.data.dataset))  # type: ignore[attr-defined]
+    checked = preflight.check_run(cls, first_config, output_dir=first, typed=typed, all_images=dry_run,
+                                  resume=resume and (first / "config.toml").exists())
+    if dry_run:
+        from reid_core.config import dumps_toml
+
+        click.echo(dumps_toml(checked.config), nl=False)
+        click.echo(preflight.plan_run(cls, checked.config, checked.dataset, first, checked.folder))
+        click.echo(f"trials {numbers}: one such run each, into {out}/trial-<k>")
+        return
+    metrics = run_trials(cls, config, output_dir=out, trials=numbers, resume=resume, typed=typed)  # type: ignore[arg-type]
+    if os.environ.get("RANK", "0") == "0":
         click.echo(json.dumps(metrics, indent=2))
 
 

@@ -221,4 +221,6 @@ def test_sysu_splits(trees: dict[str, Path]) -> None:
     keys = [(s.pid, s.camid, Path(s.path).name) for s in ds.gallery]
     assert keys == sorted(keys)  # the order the single-shot draw relies on
     assert ds.evaluations[0].protocol == "sysu-all" and indoor.evaluations[0].protocol == "sysu-indoor"
-    assert ds.evaluations[0].options == {"trials": 10}
+    assert ds.evaluations[0].options == {"trials": 10, "shots": 1, "seed_base": 0, "seed_step": 1}
+    assert [e.key for e in ds.evaluations] == ["sysu-all", "sysu-indoor", "sysu-all-multi", "sysu-indoor-multi"]
+    assert [e.key for e in indoor.evaluations] == ["sysu-indoor", "sysu-indoor-multi"]

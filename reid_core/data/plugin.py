@@ -42,6 +42,7 @@ def _modality(distinct: bool) -> Any:
         rank: int,
         world_size: int,
         infrared_first: bool = False,
+        too_few: str = "replace",
     ) -> Any:
         from reid_core.data.samplers import ModalityBalancedSampler
 
@@ -51,6 +52,7 @@ def _modality(distinct: bool) -> Any:
             batch_size,
             num_instances,
             infrared_first=bool(infrared_first),
+            too_few=str(too_few),
             distinct_pids=distinct,
             seed=seed,
             rank=rank,
@@ -87,11 +89,11 @@ def reid_register_samplers(register: Any) -> None:
     register(
         "modality",
         _modality(False),
-        description="P x K, each chunk K/2 visible + K/2 infrared (option infrared_first)",
+        description="P x K, each chunk K/2 visible + K/2 infrared (options infrared_first, too_few)",
     )
     register(
         "modality-distinct",
         _modality(True),
-        description="modality-balanced P x K with P distinct identities per batch (option infrared_first)",
+        description="modality-balanced P x K, P distinct identities per batch (options infrared_first, too_few)",
     )
     register("random", _random, description="a seeded random permutation of all samples (labels ignored)")

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 #: The core's own sampler kinds (plugins may register more: ``reid list samplers``).
 SAMPLER_KINDS = ("identity", "identity-distinct", "camera", "modality", "modality-distinct", "random")
 _MODALITY_NAMES = {"visible": 0, "infrared": 1}
+#: What ModalityBalancedSampler does with an identity that has fewer than K/2 images of a modality.
+TOO_FEW = ("replace", "error", "drop")
 
 
 class EpochSampler(Sampler[int], abc.ABC):
@@ -234,6 +236,9 @@ class ModalityBalancedSampler(_ChunkSampler):
         batch_size: per-process batch (multiple of K); num_instances: K (even).
         infrared_first: put the K/2 infrared images first in each chunk (IV-ReID's layout).
         distinct_pids: P distinct identities per batch (IV-ReID's rule; see :class:`RandomIdentitySampler`).
+        too_few: an identity with fewer than K/2 images of one modality: ``"replace"`` (default, AGW:
+            sampled with replacement; an identity without one modality is skipped and logged),
+            ``"error"`` (a :class:`DatasetError` naming the identities) or ``"drop"`` (left out, counted in the log).
     """
 
     def __init__(
@@ -245,11 +250,14 @@ class ModalityBalancedSampler(_ChunkSampler):
         *,
         infrared_first: bool = False,
         distinct_pids: bool = False,
+        too_few: str = "replace",
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
         super().__init__(seed=seed, rank=rank, world_size=world_size)
+        if too_few not in TOO_FEW:
+            raise ValueError(f"ModalityBalancedSampler: too_few must be one of {', '.join(TOO_FEW)}, got {too_few!r}")
         if num_instances % 2:
             raise ValueError(f"ModalityBalancedSampler: num_instances must be even (K/2 per modality), got {num_instances}")
         if len(modalities) != len(pids):
@@ -260,17 +268,31 @@ class ModalityBalancedSampler(_ChunkSampler):
         self.distinct_pids = bool(distinct_pids)
         codes = [_MODALITY_NAMES.get(m, m) if isinstance(m, str) else (-1 if m is None else int(m)) for m in modalities]
         self.groups: dict[int, tuple[list[int], list[int]]] = {}
+        half = self.num_instances // 2
         skipped = 0
+        short: list[str] = []
         for pid, idxs in _group(pids).items():
             vis = [i for i in idxs if codes[i] == 0]
             ir = [i for i in idxs if codes[i] == 1]
+            if too_few != "replace" and min(len(vis), len(ir)) < half:
+                short.append(f"{pid} ({len(vis)} visible, {len(ir)} infrared)")
+                continue
             if vis and ir:
                 self.groups[pid] = (vis, ir)
             else:
                 skipped += 1
+        if short and too_few == "error":
+            raise DatasetError(
+                f"ModalityBalancedSampler: {len(short)} identities have fewer than K/2 = {half} images of one "
+                f"modality: identity {', '.join(short[:5])}{' ...' if len(short) > 5 else ''}. Use the sampler "
+                "option too_few=drop (leave them out) or too_few=replace (sample with replacement), or a smaller "
+                "--set data.num_instances=..."
+            )
+        if short:
+            log.warning("ModalityBalancedSampler: %d identities with fewer than %d images of one modality are "
+                        "dropped (too_few=drop)", len(short), half)
         if skipped:
             log.warning("ModalityBalancedSampler: %d identities lack one modality and are never sampled", skipped)
-        half = self.num_instances // 2
         self.num_chunks = sum(max(1, min(len(v), len(i)) // half) for v, i in self.groups.values())
         self._check_nonempty("ModalityBalancedSampler")
 

@@ -59,6 +59,9 @@ class ReidDataset:
     """
 
     name: str = "dataset"
+    #: The option that selects one of the data set's published trials (RegDB: ``trial``), or None;
+    #: ``reid run --trials`` sets it for each trial.
+    trial_option: str | None = None
     #: Evaluations run by ``reid run``; the first is the main one (model selection).
     evaluations: tuple[EvalSpec, ...] = (EvalSpec("market"),)
 

@@ -63,6 +63,7 @@ class RegDB(ReidDataset):
     """RegDB: 412 ids x (10 visible + 10 thermal); per trial 206 train ids (2,060 + 2,060) and 206 test ids."""
 
     name = "regdb"
+    trial_option = "trial"
 
     def __init__(self, root: str | None = None, **options: str) -> None:
         check_options(

@@ -111,6 +111,7 @@ class Method(abc.ABC):
     #: The attrs class of the method's section.
     config_class: ClassVar[type]
     #: Named profiles: nested overrides of the whole run config (``{"data": {...}, name: {...}}``).
+    #: A profile's optional ``"by_dataset": {dataset: overrides}`` adds settings for one data set.
     #: ``paper`` is the default with a real data set, ``quick`` the default demo.
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: The data set that ``reid run METHOD`` uses without ``--dataset``.
