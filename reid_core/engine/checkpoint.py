@@ -25,8 +25,11 @@ FORMAT_VERSION = 1
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a ``DistributedDataParallel`` / ``DataParallel`` wrapper."""
-    return getattr(module, "module", module) if isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else module
+    """The module inside a ``DistributedDataParallel`` / ``DataParallel`` / ``FrozenModule`` wrapper."""
+    from reid_core.methods.frozen import FrozenModule
+
+    wrappers = (nn.parallel.DistributedDataParallel, nn.DataParallel, FrozenModule)
+    return getattr(module, "module", module) if isinstance(module, wrappers) else module
 
 
 def atomic_save(obj: Any, path: Path) -> None:
