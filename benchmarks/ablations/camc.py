@@ -14,7 +14,7 @@ It writes the raw metrics (``<out>/camc_synthetic_cc.json``) and a markdown tabl
 
 Usage::
 
-    python benchmarks/ablations/camc.py [--epochs 8] [--ids 40] [--images 2] [--seeds 0] \\
+    python benchmarks/ablations/camc.py [--epochs 6] [--ids 40] [--images 2] [--seeds 0] \\
         [--arms camc,baseline,aim] [--out benchmarks/results] [--readme plugins/reid-plugin-camc/README.md]
 """
 
@@ -120,7 +120,7 @@ def update_readme(path: Path, block: str) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--ids", type=int, default=40)
     parser.add_argument("--images", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)

@@ -75,7 +75,7 @@ class CAMCConfig:
 
 #: ``paper``: the official recipe (256x128, 16 ids x 4 images, fp32, evaluation every 10 epochs).
 #: ``quick``: the CPU demo on ``synthetic-cc`` with keypoint heatmaps (no weights needed): a ResNet-18
-#: at a quarter width from scratch (d = 128, 32 heads of 4), still at 256x128, 8 epochs on 40 identities.
+#: at a quarter width from scratch (d = 128, 32 heads of 4), still at 256x128, 6 epochs on 40 identities.
 PROFILES: dict[str, dict[str, Any]] = {
     "paper": {
         "data": {"height": HEIGHT, "width": WIDTH, "batch_size": 64, "num_instances": 4, "eval_batch_size": 128},
@@ -98,10 +98,10 @@ PROFILES: dict[str, dict[str, Any]] = {
             "pretrained": "none",
             "width": 16,
             "pose_source": "keypoints",
-            "epochs": 8,
+            "epochs": 6,
             "lr": 1e-3,
             "warmup_epochs": 1,
-            "milestones": (6,),
+            "milestones": (4,),
         },
     },
 }
