@@ -152,3 +152,21 @@ def test_15_missing_pose_weights_fail_fast_on_the_command_line(tmp_path: Path, m
     assert result.exit_code == 1
     assert result.output.startswith("Error:") and "pose_hrnet_w48_384x288.pth" in result.output
     assert "Traceback" not in result.output and not (out / "checkpoints").exists()
+
+
+def test_13_celebreid_parsing_for_camc(tmp_path: Path) -> None:
+    """``<pid>_<n>_<...>.jpg``; contiguous train labels; raw test pids; nothing removed by cameras."""
+    from PIL import Image
+
+    base = tmp_path / "Celeb-reID"
+    names = {"train": ["12_3_0.jpg", "12_4_1.jpg", "40_1_0.jpg"], "query": ["7_1_0.jpg", "9_1_0.jpg"],
+             "gallery": ["7_2_0.jpg", "7_3_5.jpg", "9_2_0.jpg"]}
+    for split, files in names.items():
+        (base / split).mkdir(parents=True)
+        for name in files:
+            Image.new("RGB", (8, 16)).save(base / split / name)
+    ds = get_registry("datasets").create("celebreid", str(tmp_path))
+    assert sorted(s.pid for s in ds.train) == [0, 0, 1]
+    assert sorted(s.pid for s in ds.query) == [7, 9] and sorted(s.pid for s in ds.gallery) == [7, 7, 9]
+    assert {s.camid for s in ds.query}.isdisjoint({s.camid for s in ds.gallery})  # no same-camera removal
+    assert ds.evaluations[0].protocol == "celeb"

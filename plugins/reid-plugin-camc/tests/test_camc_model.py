@@ -11,6 +11,7 @@ from reid_plugin_camc.model import (
     MutualCrossAttention,
     PatchEmbed,
     ShapeSemanticsEmbedding,
+    attend,
     attention_logits,
 )
 from torch import nn
@@ -113,6 +114,8 @@ def test_6_mutual_cross_attention() -> None:
     assert _count(MutualCrossAttention(D)) == 8_192
     z_p, z_s = mca(p, p.clone())
     torch.testing.assert_close(z_p, z_s)
+    explicit = torch.matmul(ps.softmax(-1), s.reshape(2, 128, 32, 8).transpose(1, 2)).transpose(1, 2).flatten(2)
+    torch.testing.assert_close(attend(p, s, s, 32), explicit, rtol=1e-4, atol=1e-5)  # the fused kernel
 
 
 def test_7_no_positional_encoding_permutation() -> None:
