@@ -15,7 +15,7 @@ It writes the raw metrics (``<out>/camc_synthetic_cc.json``) and a markdown tabl
 Usage::
 
     python benchmarks/ablations/camc.py [--epochs 6] [--ids 40] [--images 2] [--seeds 0] \\
-        [--arms camc,baseline,aim] [--out benchmarks/results] [--readme plugins/reid-plugin-camc/README.md]
+        [--arms camc,baseline,aim] [--out benchmarks/ablations/results] [--readme plugins/reid-plugin-camc/README.md]
 """
 
 from __future__ import annotations
@@ -76,9 +76,13 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, workdir: Path) -> dic
 
 
 def git_commit() -> str:
+    """The short commit of the code that runs, ``+dirty`` when tracked files differ from it."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        def git(*cmd: str) -> str:
+            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--data-seed", type=int, default=0, help="synthetic world seed")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "ablations" / "results")
     parser.add_argument("--readme", type=Path, help="also replace the camc-benchmark block of this file")
     parser.add_argument("--cache-dir", help="synthetic image cache (default: the generator's)")
     parser.add_argument("--extra-set", action="append", default=[], help="one more --set for every arm (tests)")
@@ -140,6 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    commit = git_commit()  # before the runs: the code that produced them
     runs = []
     with tempfile.TemporaryDirectory(prefix="camc-bench-") as tmp:
         for seed in seeds:
@@ -149,7 +154,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 runs.append(result)
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": git_commit(),
+        "commit": commit,
         "generator_version": GENERATOR_VERSION,
         "seeds": seeds,
         "data_seed": args.data_seed,
