@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,14 +30,49 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return (*USER_ERRORS, DatasetError, EvaluationError, PluginError, EngineError, WeightsError)
 
 
+#: ``REID_DEBUG=1`` prints the traceback of a user error before its one-line message.
+DEBUG_ENV = "REID_DEBUG"
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT = 130
+
+
+def debug_enabled() -> bool:
+    """True when ``REID_DEBUG`` is set to anything but ``""`` or ``0``."""
+    return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of a user error on one line.
+
+    An error re-raised from a DataLoader worker carries the worker's whole traceback in its
+    message; only its last line (the original message) is kept. An empty message becomes the
+    exception's class name.
+    """
+    text = str(exc).strip()
+    if "\nOriginal Traceback" in text:
+        last = text.splitlines()[-1].strip()
+        head, sep, tail = last.partition(": ")
+        text = tail if sep and "Error" in head else last
+    text = " ".join(text.split())
+    return text or type(exc).__name__
+
+
 class ReidGroup(click.Group):
-    """Turns the project's user errors into clean ``Error:`` lines."""
+    """Turns the project's user errors into clean ``Error:`` lines and Ctrl-C into exit status 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except user_errors() as exc:
-            raise click.ClickException(str(exc)) from exc
+            if debug_enabled():
+                traceback.print_exc()
+            raise click.ClickException(one_line(exc)) from exc
+        except KeyboardInterrupt as exc:  # the run already logged where it stopped and how to resume
+            if debug_enabled():
+                traceback.print_exc()
+            message = str(exc).strip() or "interrupted"
+            click.echo(f"Error: {message}", err=True)
+            raise click.exceptions.Exit(INTERRUPTED_EXIT) from None
 
 
 @click.group(cls=ReidGroup)
@@ -49,6 +86,7 @@ class ReidGroup(click.Group):
 )
 def cli(disable_plugins: tuple[str, ...]) -> None:
     """reid: person re-identification, with datasets, models, methods and evaluators as plugins."""
+    get_plugin_manager().check_disabled_names()  # a misspelt name must not pass silently
 
 
 @cli.command("plugins")
@@ -100,6 +138,9 @@ def build_cli(manager: ReidPluginManager) -> click.Group:
     from reid_core import run_commands  # noqa: F401  (adds run / eval to ``cli``)
 
     group = cli
+    from reid_core.scaffold import new_plugin
+
+    group.add_command(new_plugin)
     added = getattr(group, "_reid_plugin_commands", None)
     if added is not None:  # rebuilt in the same process (tests): drop earlier plugin commands
         for name in added:

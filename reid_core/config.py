@@ -72,6 +72,9 @@ class DataConfig:
     dataset: str = "synthetic"
     root: str = ""  # "" = no root (generated data)
     options: dict[str, str] = attrs.field(factory=dict)
+    source: str = ""  # a labelled source data set for cross-domain runs ("" = none)
+    source_root: str = ""  # "" = the same as root
+    source_options: dict[str, str] = attrs.field(factory=dict)
     height: int = attrs.field(default=256, validator=positive)
     width: int = attrs.field(default=128, validator=positive)
     batch_size: int = attrs.field(default=64, validator=positive)
@@ -110,6 +113,10 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     args = typing.get_args(tp)
     if tp is Any:
         return value
+    if isinstance(tp, str):  # an annotation that did not resolve: still convert the builtin scalars
+        tp = {"int": int, "float": float, "bool": bool, "str": str}.get(tp.strip(), Any)
+        if tp is Any:
+            return value
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -158,19 +165,28 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if tp is int:
         if isinstance(value, bool):
             raise ConfigError(f"{key} must be an integer, got {value!r}")
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+        if isinstance(value, float):
+            if value.is_integer():
+                return int(value)
+            raise ConfigError(f"{key} must be an integer, got {value!r}; write a whole number (e.g. {int(value)})")
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+        if isinstance(value, int):
+            return value
+        raise ConfigError(f"{key} must be an integer, got {value!r}")
     if tp is float:
         if isinstance(value, bool):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{key} must be a finite number, got {value!r}; give a value such as 0.1")
+        return number
     if tp is str:
         if isinstance(value, (Mapping, list, tuple)):
             raise ConfigError(f"{key} must be a string, got {value!r}")
@@ -258,10 +274,22 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
+    return parse_toml_text(path.read_bytes(), str(path))
+
+
+def parse_toml_text(raw: bytes, source: str) -> dict[str, Any]:
+    """Parse TOML bytes; non-UTF-8 text and syntax errors are :class:`ConfigError` naming ``source``."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {source!r} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        raise ConfigError(f"config file {source!r} is not valid TOML: {exc}; fix that line") from None
 
 
 # -- TOML output ----------------------------------------------------------------------------------

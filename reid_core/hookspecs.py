@@ -17,7 +17,7 @@ import pluggy
 
 PROJECT_NAME = "reid"
 #: Version of the hook set. Bumped on any change of a hook name or signature.
-HOOKSPEC_VERSION = "1.0"
+HOOKSPEC_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -78,6 +78,21 @@ def reid_register_evaluators(register: Any) -> None:
     :class:`reid_core.evaluation.Evaluator`, an object whose
     ``evaluate(query_features, gallery_features, query, gallery, metric=...)`` returns the
     metrics dict. The registered name is the key of the results in ``metrics.json``.
+    """
+
+
+@hookspec
+def reid_register_samplers(register: Any) -> None:
+    """Register training sampler kinds (the ``sampler=`` of ``Context.train_loader``).
+
+    Called once, when the sampler registry is first used (the first ``train_loader`` call,
+    ``reid list samplers``). ``register(name, factory, *, description="")``: ``factory`` is called
+    with keyword arguments only, and only with those its signature names, among ``samples``
+    (the samples the loader draws from), ``pids``, ``camids``, ``modalities`` (one per sample),
+    ``batch_size`` (per process), ``num_instances``, ``seed``, ``rank`` and ``world_size``, plus
+    the loader's ``sampler_options`` (an option the factory does not accept is an error naming
+    the sampler). It returns a sampler of indices into ``samples`` (with ``set_epoch(epoch)``
+    for a new order per epoch), or a batch sampler flagged ``yields_batches = True``.
     """
 
 

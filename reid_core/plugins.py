@@ -19,7 +19,7 @@ import attrs
 import pluggy
 
 from reid_core import hookspecs
-from reid_core.registry import KINDS, Registry, RegistryError
+from reid_core.registry import KINDS, Registry, RegistryError, suggest
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core.losses": "reid_core.losses.plugin",
     "core.evaluation": "reid_core.evaluation.plugin",
     "core.methods": "reid_core.methods.plugin",
+    "core.inference": "reid_core.inference.plugin",
+    "core.visualize": "reid_core.visualize.plugin",
+    "core.samplers": "reid_core.data.plugin",
 }
 
 
@@ -73,7 +76,12 @@ class ReidPluginManager:
     def __init__(self, disabled: Iterable[str] = (), *, entry_points: bool = True) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
-        self.disabled = set(disabled) | disabled_from_env()
+        from_env = disabled_from_env()
+        self.disabled = set(disabled) | from_env
+        #: plugin name -> where it was disabled (``--disable-plugin`` or ``REID_DISABLE_PLUGINS``)
+        self.disabled_by = {name: DISABLE_ENV for name in from_env}
+        self.disabled_by.update({name: "--disable-plugin" for name in disabled})
+        self._disabled_loaders: dict[str, Any] = {}
         self.infos: dict[str, PluginInfo] = {}
         self._registries: dict[str, Registry] = {}
         for name, module in BUILTIN_PLUGINS.items():
@@ -103,6 +111,7 @@ class ReidPluginManager:
         self.infos[name] = info
         if name in self.disabled:
             info.status = "disabled"
+            self._disabled_loaders[name] = loader
             return
         try:
             plugin = loader()
@@ -146,7 +155,7 @@ class ReidPluginManager:
 
     # -- registries ------------------------------------------------------------------------
     def registry(self, kind: str) -> Registry:
-        """The registry of ``kind`` (datasets, backbones, methods, losses, evaluators)."""
+        """The registry of ``kind`` (datasets, backbones, methods, losses, evaluators, samplers)."""
         if kind not in KINDS:
             raise RegistryError(f"unknown registry kind {kind!r}; valid kinds: {', '.join(KINDS)}")
         if kind not in self._registries:
@@ -185,6 +194,54 @@ class ReidPluginManager:
         for kind in KINDS:
             self.registry(kind)
         return list(self.infos.values())
+
+    def unknown_disabled(self) -> dict[str, str]:
+        """Disabled names that match no installed plugin, with where each was given (a typo check)."""
+        return {name: self.disabled_by.get(name, "--disable-plugin") for name in sorted(self.disabled - set(self.infos))}
+
+    def check_disabled_names(self) -> None:
+        """Raise :class:`PluginError` for a disabled name that matches no plugin (it would pass silently)."""
+        unknown = self.unknown_disabled()
+        if unknown:
+            name, source = next(iter(unknown.items()))
+            known = sorted(self.infos)
+            raise PluginError(
+                f"{source} names {name!r}, but no plugin has that name.{suggest(name, known)} "
+                f"Plugins: {', '.join(known)} (see `reid plugins`)"
+            )
+
+    def disabled_provider(self, kind: str, name: str) -> str | None:
+        """The disabled plugin that would register ``name`` in ``kind`` (it is imported, not registered)."""
+        for plugin_name, loader in self._disabled_loaders.items():
+            try:
+                plugin = loader()
+            except Exception:  # a broken disabled plugin: it provides nothing we can name
+                continue
+            hook = getattr(plugin, f"reid_register_{kind}", None)
+            if hook is None:
+                continue
+            names: list[str] = []
+            try:
+                hook(register=lambda n, *args, _names=names, **kwargs: _names.append(n))
+            except Exception:
+                continue
+            if name in names:
+                return plugin_name
+        return None
+
+    def lookup(self, kind: str, name: str) -> Any:
+        """``registry(kind).get(name)``; a name of a disabled plugin says which plugin and how it was disabled."""
+        try:
+            return self.registry(kind).get(name)
+        except RegistryError:
+            provider = self.disabled_provider(kind, name)
+            if provider is None:
+                raise
+            source = self.disabled_by.get(provider, "--disable-plugin")
+            raise PluginError(
+                f"{kind[:-1]} {name!r} comes from plugin {provider!r}, which is disabled by {source}; "
+                f"remove {provider!r} from {source} to use it"
+            ) from None
 
     def call_event(self, hook_name: str, **kwargs: Any) -> None:
         """Notify observers of an engine event; an observer that fails is named in the error."""

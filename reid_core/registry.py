@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-KINDS = ("datasets", "backbones", "methods", "losses", "evaluators")
+KINDS = ("datasets", "backbones", "methods", "losses", "evaluators", "samplers")
 
 
 class RegistryError(Exception):

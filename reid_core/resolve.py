@@ -7,7 +7,7 @@ from typing import Any
 
 from reid_core import config as cfg
 from reid_core.methods.base import Method
-from reid_core.plugins import get_registry
+from reid_core.plugins import get_plugin_manager
 from reid_core.registry import suggest
 
 #: Data sets that are generated, not read: ``reid run METHOD`` on them is a demo (quick profile).
@@ -16,7 +16,7 @@ GENERATED_PREFIX = "synthetic"
 
 def method_class(name: str) -> type[Method]:
     """The registered method class called ``name`` (the error lists the choices)."""
-    return get_registry("methods").get(name).factory
+    return get_plugin_manager().lookup("methods", name).factory
 
 
 def default_profile(method: type[Method], dataset: str | None) -> str | None:
@@ -36,6 +36,9 @@ def resolve_run_config(
     options: Mapping[str, str] | None = None,
     device: str | None = None,
     seed: int | None = None,
+    source: str | None = None,
+    source_root: str | None = None,
+    source_options: Mapping[str, str] | None = None,
 ) -> Any:
     """Defaults < profile < TOML file < ``--set`` < explicit flags, validated into the run config."""
     cls = cfg.run_config_class(method.name, method.config_class)
@@ -46,9 +49,48 @@ def resolve_run_config(
             f"method {method.name!r} has no profile {profile!r}.{suggest(profile, list(method.profiles))} "
             f"Profiles: {', '.join(method.profiles) or '(none)'}."
         )
-    layers: list[Mapping[str, Any]] = [{"data": {"dataset": method.default_dataset}}]
+    demo: dict[str, Any] = {"dataset": method.default_dataset}
+    if method.default_source and dataset is None:
+        demo["source"] = method.default_source
+    layers: list[Mapping[str, Any]] = [{"data": demo}]
     if profile is not None:
         layers.append(method.profiles[profile])
+    layers.extend(
+        user_layers(dataset=dataset, root=root, config_file=config_file, sets=sets, options=options,
+                    device=device, seed=seed, source=source, source_root=source_root,
+                    source_options=source_options)
+    )
+    try:
+        config = cfg.resolve(cls, *layers)
+    except cfg.ConfigError as exc:
+        source = f" (from {config_file})" if config_file else ""
+        raise cfg.ConfigError(f"{exc}{source}") from None
+    get_plugin_manager().lookup("datasets", config.data.dataset)  # unknown data set: error with suggestion
+    if config.data.source:
+        get_plugin_manager().lookup("datasets", config.data.source)
+    return config
+
+
+def user_layers(
+    *,
+    dataset: str | None = None,
+    root: str | None = None,
+    config_file: str | None = None,
+    sets: Sequence[str] = (),
+    options: Mapping[str, str] | None = None,
+    device: str | None = None,
+    seed: int | None = None,
+    source: str | None = None,
+    source_root: str | None = None,
+    source_options: Mapping[str, str] | None = None,
+    **_ignored: Any,
+) -> list[dict[str, Any]]:
+    """The override layers the user typed (``--config`` file, ``--set``, flags), lowest first.
+
+    ``--resume`` compares only these with the saved run: a default or a profile value that differs
+    from the saved config is not something the user asked to change.
+    """
+    layers: list[dict[str, Any]] = []
     if config_file:
         layers.append(cfg.load_toml(config_file))
     if sets:
@@ -60,18 +102,19 @@ def resolve_run_config(
         flags.setdefault("data", {})["root"] = root
     if options:
         flags.setdefault("data", {})["options"] = dict(options)
+    if source is not None:
+        flags.setdefault("data", {})["source"] = source
+    if source_root is not None:
+        flags.setdefault("data", {})["source_root"] = source_root
+    if source_options:
+        flags.setdefault("data", {})["source_options"] = dict(source_options)
     if device is not None:
         flags.setdefault("train", {})["device"] = device
     if seed is not None:
         flags.setdefault("train", {})["seed"] = seed
-    layers.append(flags)
-    try:
-        config = cfg.resolve(cls, *layers)
-    except cfg.ConfigError as exc:
-        source = f" (from {config_file})" if config_file else ""
-        raise cfg.ConfigError(f"{exc}{source}") from None
-    get_registry("datasets").get(config.data.dataset)  # unknown data set: error with suggestion
-    return config
+    if flags:
+        layers.append(flags)
+    return layers
 
 
 def parse_options(items: Sequence[str]) -> dict[str, str]:

@@ -45,7 +45,7 @@ def test_plugins_text_output(invoke) -> None:
     assert "core.datasets  [loaded]  reid-core" in result.output
 
 
-@pytest.mark.parametrize("kind", ["datasets", "backbones", "methods", "losses", "evaluators"])
+@pytest.mark.parametrize("kind", ["datasets", "backbones", "methods", "losses", "evaluators", "samplers"])
 def test_list_kind_json(invoke, kind: str) -> None:
     result = invoke("list", kind, "--json")
     assert result.exit_code == 0

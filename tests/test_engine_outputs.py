@@ -111,13 +111,13 @@ def test_nan_loss_names_term_epoch_and_iteration(recorder: Recorder, tmp_path: P
         train_run(Dummy, config, output_dir=tmp_path / "run", resume=False)
     message = str(info.value)
     assert "'ce'" in message and "'mem'" not in message.split(";")[0]
-    assert "epoch 1" in message and "iteration 1" in message
+    assert "epoch 2 " in message and "iteration 2/4" in message  # 1-based, as the progress line
     assert info.value.terms == ["ce"] and info.value.epoch == 1 and info.value.iteration == 1
 
 
 def test_nan_detection_in_manual_optimisation(recorder: Recorder, tmp_path: Path) -> None:
     config = make_config(DummyManual, dummy_manual={"epochs": 1, "nan_at": 0})
-    with pytest.raises(NonFiniteLossError, match=r"'ce'.*epoch 0.*iteration 0"):
+    with pytest.raises(NonFiniteLossError, match=r"'ce'.*epoch 1 .*iteration 1/"):
         train_run(DummyManual, config, output_dir=tmp_path / "run", resume=False)
 
 

@@ -114,3 +114,17 @@ def test_bad_arrays_are_clear_errors(cli, tmp_path, change, message):
 def test_unknown_protocol_suggests(cli, tmp_path):
     result = CliRunner().invoke(cli, ["evaluate-features", save(tmp_path, **toy_arrays()), "-p", "marke"])
     assert result.exit_code != 0 and "market" in result.output
+
+
+def test_reid_eval_prints_on_rank_zero_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun every rank runs ``reid eval``; only rank 0 prints the results."""
+    import reid_core.engine as engine
+    from reid_core import preflight
+
+    monkeypatch.setattr(preflight, "check_eval", lambda *a, **k: None)  # no checkpoint file needed here
+    monkeypatch.setattr(engine, "evaluate_checkpoint", lambda *a, **k: {"market": {"rank1": 50.0}})
+    args = ["eval", "baseline", "--checkpoint", "x.pt", "--device", "cpu", "--json"]
+    monkeypatch.setenv("RANK", "1")
+    assert CliRunner().invoke(build_cli(get_plugin_manager()), args).output == ""
+    monkeypatch.setenv("RANK", "0")
+    assert json.loads(CliRunner().invoke(build_cli(get_plugin_manager()), args).output) == {"market": {"rank1": 50.0}}

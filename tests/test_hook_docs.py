@@ -17,7 +17,7 @@ HOOKS = ReidPluginManager.hook_names()
 
 def test_hook_set_is_the_documented_one() -> None:
     assert sorted(
-        [f"reid_register_{k}" for k in ("datasets", "backbones", "methods", "losses", "evaluators", "commands")]
+        [f"reid_register_{k}" for k in ("datasets", "backbones", "methods", "losses", "evaluators", "samplers", "commands")]
         + ["reid_run_start", "reid_epoch_end", "reid_run_end"]
     ) == HOOKS
 

@@ -132,8 +132,9 @@ def test_every_registry_hook_feeds_its_registry() -> None:
 
     hooks = {f"reid_register_{kind}": make(kind) for kind in ("datasets", "backbones", "methods", "losses")}
     hooks["reid_register_evaluators"] = make("evaluators")
+    hooks["reid_register_samplers"] = make("samplers")
     manager = plugin_manager_with(_plugin(**hooks), name="all-kinds")
-    for kind in ("datasets", "backbones", "methods", "losses", "evaluators"):
+    for kind in ("datasets", "backbones", "methods", "losses", "evaluators", "samplers"):
         entry = manager.registry(kind).get(f"my-{kind}")
         calls[kind] = entry.factory()
         assert entry.plugin == "all-kinds"

@@ -56,7 +56,8 @@ class ImageDataset(Dataset):
 
     Example:
         >>> ds = ImageDataset(dataset.train, build_test_transform(256, 128))
-        >>> ds[0]["img"].shape
+        >>> item = ds[0]
+        >>> item["img"].shape
         torch.Size([3, 256, 128])
     """
 

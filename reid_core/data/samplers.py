@@ -14,9 +14,10 @@ Labels equal to -1 (pseudo-label outliers) are never sampled by the identity-bas
 from __future__ import annotations
 
 import abc
+import inspect
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from reid_core.datasets.base import DatasetError
 
 log = logging.getLogger(__name__)
 
+#: The core's own sampler kinds (plugins may register more: ``reid list samplers``).
 SAMPLER_KINDS = ("identity", "identity-distinct", "camera", "modality", "modality-distinct", "random")
 _MODALITY_NAMES = {"visible": 0, "infrared": 1}
 
@@ -110,9 +112,13 @@ def _group(pids: Sequence[int]) -> dict[int, list[int]]:
 
 
 def _check_pk(batch_size: int, num_instances: int, what: str) -> int:
+    """P, the identities per batch; an impossible P x K is a :class:`ConfigError` (a ``ValueError``) naming the keys."""
     if num_instances < 1 or batch_size < num_instances or batch_size % num_instances:
-        raise ValueError(
-            f"{what}: batch_size ({batch_size}) must be a positive multiple of num_instances ({num_instances})"
+        from reid_core.config import ConfigError
+
+        raise ConfigError(
+            f"{what}: batch_size ({batch_size}) must be a positive multiple of num_instances ({num_instances}); "
+            "set data.batch_size to P x data.num_instances"
         )
     return batch_size // num_instances
 
@@ -354,37 +360,73 @@ def build_sampler(
     pids: Sequence[int],
     camids: Sequence[int] | None = None,
     modalities: Sequence[int | str | None] | None = None,
+    samples: Sequence[Any] | None = None,
     batch_size: int,
     num_instances: int,
     seed: int = 0,
     rank: int = 0,
     world_size: int = 1,
-) -> EpochSampler:
-    """Build a training sampler by kind.
+    options: Mapping[str, Any] | None = None,
+) -> Any:
+    """Build a training sampler by its registered kind (hook ``reid_register_samplers``).
+
+    The factory receives, by keyword, those of the arguments below that its signature names, plus
+    ``options``; an option it does not accept, or a missing input it needs, is a ``ValueError``.
 
     Args:
-        kind: ``"identity"`` (:class:`RandomIdentitySampler`), ``"identity-distinct"`` (the same with P
-            distinct identities per batch), ``"camera"`` (:class:`CameraAwareSampler`, needs
-            ``camids``), ``"modality"`` / ``"modality-distinct"`` (:class:`ModalityBalancedSampler`, needs
-            ``modalities``) or ``"random"``
-            (:class:`RandomOrderSampler` over all ``len(pids)`` samples).
+        kind: a registered sampler: the core's are ``"identity"`` (:class:`RandomIdentitySampler`),
+            ``"identity-distinct"`` (the same with P distinct identities per batch), ``"camera"``
+            (:class:`CameraAwareSampler`, needs ``camids``), ``"modality"`` / ``"modality-distinct"``
+            (:class:`ModalityBalancedSampler`, needs ``modalities``; option ``infrared_first``) and
+            ``"random"`` (:class:`RandomOrderSampler` over all ``len(pids)`` samples).
         pids: label per sample (e.g. ``ImageDataset.pids``; pseudo labels with -1 for outliers).
+        camids, modalities, samples: per-sample cameras, modalities and ``Sample`` records.
         batch_size: per-process batch; num_instances: K.
         seed, rank, world_size: see :class:`EpochSampler`.
+        options: extra keyword arguments for the factory (``train_loader(sampler_options=...)``).
     """
-    dist = {"seed": seed, "rank": rank, "world_size": world_size}
-    if kind in ("identity", "identity-distinct"):
-        return RandomIdentitySampler(pids, batch_size, num_instances, distinct_pids=kind != "identity", **dist)
-    if kind == "camera":
-        if camids is None:
-            raise ValueError("sampler 'camera' needs camids")
-        return CameraAwareSampler(pids, camids, num_instances, **dist)
-    if kind in ("modality", "modality-distinct"):
-        if modalities is None:
-            raise ValueError(f"sampler {kind!r} needs modalities")
-        return ModalityBalancedSampler(
-            pids, modalities, batch_size, num_instances, distinct_pids=kind != "modality", **dist
+    from reid_core.plugins import get_registry
+    from reid_core.registry import UnknownNameError
+
+    registry = get_registry("samplers")
+    try:
+        entry = registry.get(kind)
+    except UnknownNameError as exc:
+        raise ValueError(str(exc)) from None
+    given: dict[str, Any] = {
+        "pids": pids,
+        "camids": camids,
+        "modalities": modalities,
+        "samples": samples,
+        "batch_size": batch_size,
+        "num_instances": num_instances,
+        "seed": seed,
+        "rank": rank,
+        "world_size": world_size,
+    }
+    params = inspect.signature(entry.factory).parameters
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    options = dict(options or {})
+    clash = sorted(set(options) & set(given))
+    if clash:
+        raise ValueError(
+            f"sampler option(s) {', '.join(clash)} clash with train_loader arguments; pass them directly"
         )
-    if kind == "random":
-        return RandomOrderSampler(len(pids), **dist)
-    raise ValueError(f"unknown sampler {kind!r}; choose one of {', '.join(SAMPLER_KINDS)}")
+    unknown = sorted(k for k in options if k not in params and not var_kw)
+    if unknown:
+        accepted = [
+            n for n, p in params.items() if n not in given and p.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
+        raise ValueError(
+            f"sampler {kind!r} (plugin {entry.plugin!r}) does not accept option(s) {', '.join(unknown)}; "
+            f"it accepts: {', '.join(accepted) or '(none)'}"
+        )
+    kwargs = {k: v for k, v in given.items() if k in params or var_kw}
+    missing = sorted(
+        k
+        for k, v in kwargs.items()
+        if v is None and params.get(k) is not None and params[k].default is inspect.Parameter.empty
+    )
+    if missing:
+        raise ValueError(f"sampler {kind!r} needs {', '.join(missing)}")
+    return entry.factory(**kwargs, **options)

@@ -135,6 +135,8 @@ def build_train_transform(
     *,
     flip_p: float = 0.5,
     pad: int = 10,
+    pad_fill: int | Sequence[int] = 0,
+    color_jitter: Sequence[float] | None = None,
     random_crop: str = "pad",
     erasing_p: float = 0.5,
     erasing_fill: Sequence[float] = IMAGENET_MEAN,
@@ -145,14 +147,18 @@ def build_train_transform(
 ) -> Callable[[Image.Image], torch.Tensor]:
     """The training transform: PIL image -> normalised ``[3, height, width]`` tensor.
 
-    Order: Resize; then ``random_crop="pad"``: flip, zero-pad by ``pad``, random crop (BoT, ICSR);
-    ``"upscale"``: AIM's 1.125x upscale crop with p 0.5, then flip; ``"none"``: flip only. Then ToTensor,
-    Normalize(mean, std) and RandomErasing(``erasing_p``) writing ``erasing_fill`` into the normalised tensor.
+    Order: Resize; then ``random_crop="pad"``: flip, pad by ``pad`` with ``pad_fill``, random crop (BoT,
+    ICSR); ``"upscale"``: AIM's 1.125x upscale crop with p 0.5, then flip; ``"none"``: flip only. Then the
+    optional colour jitter, ToTensor, Normalize(mean, std) and RandomErasing(``erasing_p``) writing
+    ``erasing_fill`` into the normalised tensor.
 
     Args:
         height, width: output size.
         flip_p: horizontal flip probability (0 disables).
-        pad: zero padding before the random crop (``random_crop="pad"``).
+        pad: padding before the random crop (``random_crop="pad"``).
+        pad_fill: the padded pixels' value, one int or one per channel (0; camera-mixup uses 127).
+        color_jitter: ``(brightness, contrast, saturation, hue)`` of torchvision's ``ColorJitter``,
+            applied to every image after the crop; ``None`` (default) disables it.
         random_crop: ``"pad"``, ``"upscale"`` or ``"none"``.
         erasing_p: random erasing probability (0 disables).
         erasing_fill: per-channel fill of erased pixels (ImageNet mean; CAL/AIM: :data:`CAL_ERASING_FILL`).
@@ -167,11 +173,17 @@ def build_train_transform(
     if random_crop == "pad":
         steps += flip
         if pad > 0:
-            steps += [T.Pad(pad, fill=0), T.RandomCrop((height, width))]
+            fill = pad_fill if isinstance(pad_fill, int) else tuple(int(v) for v in pad_fill)
+            steps += [T.Pad(pad, fill=fill), T.RandomCrop((height, width))]
     elif random_crop == "upscale":
         steps += [RandomUpscaleCrop(height, width, interpolation=interpolation), *flip]
     else:
         steps += flip
+    if color_jitter is not None:
+        if len(color_jitter) != 4:
+            raise ValueError(f"color_jitter needs (brightness, contrast, saturation, hue), got {color_jitter!r}")
+        brightness, contrast, saturation, hue = (float(v) for v in color_jitter)
+        steps.append(T.ColorJitter(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue))
     steps += [T.ToTensor(), T.Normalize(mean=list(mean), std=list(std))]
     if erasing_p > 0:
         steps.append(RandomErasing(p=erasing_p, scale=tuple(erasing_scale), fill=erasing_fill))

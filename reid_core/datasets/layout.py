@@ -17,6 +17,7 @@ import attrs
 
 from reid_core.data.sample import Sample
 from reid_core.datasets.base import DatasetError
+from reid_core.progress import track
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -117,7 +118,8 @@ def read_split(
     Errors name the missing folder (``what``, default ``"<split> split"``, with ``layout``) or the empty split.
     """
     folder = require_dir(base / sub, what or f"{split} split", layout)
-    made = (make(path, relpath(path, base)) for path in list_images(folder, recursive=recursive))
+    paths = list_images(folder, recursive=recursive)
+    made = (make(path, relpath(path, base)) for path in track(paths, desc=f"scan {dataset} {split}", unit="img"))
     samples = [s for s in made if s is not None]
     require_nonempty(samples, split, folder, dataset)
     return samples

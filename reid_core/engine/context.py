@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from reid_core.engine import distributed
 from reid_core.engine.distributed import DistInfo
+from reid_core.progress import Progress
 
 if TYPE_CHECKING:
     from reid_core.data.sample import Sample
@@ -87,6 +88,7 @@ class EpochLoader:
         seed: int,
         pin_memory: bool = False,
         batch_sampler: bool = False,
+        drop_last: bool = True,
     ) -> None:
         self.dataset = dataset
         self.sampler = sampler
@@ -95,6 +97,9 @@ class EpochLoader:
         self.seed = seed
         self.pin_memory = pin_memory
         self.batch_sampler = batch_sampler
+        #: Drop the last incomplete batch (ignored by batch samplers). A method may change it between
+        #: epochs, e.g. keep every sample in epoch 1 only; every rank must set the same value.
+        self.drop_last = bool(drop_last)
         self.epoch = 0
         self._passes = 0
 
@@ -117,7 +122,9 @@ class EpochLoader:
         }
         if self.batch_sampler:
             return DataLoader(self.dataset, batch_sampler=self.sampler, **common)
-        return DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler, drop_last=True, **common)
+        return DataLoader(
+            self.dataset, batch_size=self.batch_size, sampler=self.sampler, drop_last=self.drop_last, **common
+        )
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._passes > 0 and hasattr(self.sampler, "set_epoch"):
@@ -130,7 +137,9 @@ class EpochLoader:
     def __len__(self) -> int:
         if self.batch_sampler:
             return len(self.sampler)
-        return len(self.sampler) // self.batch_size
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return math.ceil(len(self.sampler) / self.batch_size)
 
 
 class RunContext:
@@ -173,12 +182,17 @@ class RunContext:
         num_instances: int | None = None,
         transform: Any = None,
         labels: Sequence[int] | None = None,
+        drop_last: bool = True,
+        sampler_options: Mapping[str, Any] | None = None,
     ) -> EpochLoader:
         """A training loader over ``samples`` (see :meth:`reid_core.methods.Context.train_loader`).
 
         ``batch_size`` is the global batch (all ranks together); each rank loads its share.
         With ``labels``, the batch's ``pid`` is the label and samples labelled -1 are left out;
-        ``index`` always refers to the position in ``samples``.
+        ``index`` always refers to the position in ``samples``. ``sampler`` is a registered sampler
+        kind (hook ``reid_register_samplers``) and ``sampler_options`` extra keyword arguments of its
+        factory. ``drop_last=False`` keeps the last incomplete batch of each rank (``loader.drop_last``
+        may be changed between epochs).
         """
         from reid_core.data.image_dataset import ImageDataset
         from reid_core.data.samplers import build_sampler
@@ -212,6 +226,8 @@ class RunContext:
             seed=self.config.train.seed,
             rank=self.rank,
             world_size=self.world_size,
+            samples=[samples[i] for i in keep],
+            options=sampler_options,
         )
         is_batch_sampler = bool(getattr(inner, "yields_batches", False))
         chosen = inner if len(keep) == len(samples) else _Remapped(inner, keep)
@@ -223,6 +239,7 @@ class RunContext:
             seed=self.config.train.seed + 1000 * self.rank,
             pin_memory=self.device.type == "cuda",
             batch_sampler=is_batch_sampler,
+            drop_last=drop_last,
         )
         loader.set_epoch(self.epoch)
         return loader
@@ -241,11 +258,8 @@ class RunContext:
         data = self.config.data
         if transform is None:
             transform = self.method.test_transform() or build_test_transform(data.height, data.width)
-        per = math.ceil(n / self.world_size)
-        start = min(self.rank * per, n)
-        mine = list(range(start, min(start + per, n)))
-        valid = len(mine)
-        mine += [n - 1] * (per - valid)  # equal shards: every rank runs the same number of batches
+        mine, _ = distributed.shard_indices(n, self.dist)  # equal shards: the same number of batches per rank
+        per = len(mine)
         dataset = ImageDataset([samples[i] for i in mine], transform)
         loader = DataLoader(
             dataset,
@@ -259,9 +273,13 @@ class RunContext:
         method.train(False)
         chunks = []
         amp = self.config.train.amp
+        # rank 0 reports (its shard is the largest, so it finishes last)
+        progress = Progress(per, desc=f"features ({n} images, {self.world_size} process(es))", unit="img",
+                            enabled=self.is_main)
         try:
             with torch.no_grad():
                 for batch in loader:
+                    progress.update(int(batch["img"].shape[0]) if "img" in batch else 0)
                     batch = to_device(batch, self.device)
                     if amp != "off":
                         dtype = torch.bfloat16 if amp == "bf16" else torch.float16
@@ -271,12 +289,10 @@ class RunContext:
                         feats = method.extract_features(batch)
                     chunks.append(feats.float())
         finally:
+            progress.close()
             for name, module in method.modules().items():
                 module.train(modes.get(name, True))
-        local = torch.cat(chunks)
-        gathered = distributed.all_gather_rows(local, self.dist)
-        counts = [max(0, min(per, n - r * per)) for r in range(self.world_size)]
-        return torch.cat([g[:c].cpu() for g, c in zip(gathered, counts)])
+        return distributed.gather_shards(torch.cat(chunks), n, self.dist)
 
     # -- logging -------------------------------------------------------------------------------
     def log(self, message: str) -> None:

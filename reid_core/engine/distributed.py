@@ -9,6 +9,7 @@ write. Without those variables everything here is a no-op for a single process.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from typing import Any
 
@@ -126,6 +127,29 @@ def all_reduce_mean(values: dict[str, float], info: DistInfo) -> dict[str, float
     dist.all_reduce(tensor)
     tensor /= info.world_size
     return {k: float(v) for k, v in zip(keys, tensor.tolist())}
+
+
+def shard_indices(n: int, info: DistInfo) -> tuple[list[int], int]:
+    """This rank's share of ``range(n)`` for feature extraction: ``(indices, valid)``.
+
+    Every rank gets ``ceil(n / world_size)`` indices (the last ones padded with ``n - 1``), so
+    that every rank runs the same number of batches and collectives; only the first ``valid``
+    are real. :func:`gather_shards` puts the rows back in order. One process: ``range(n)``.
+    """
+    per = math.ceil(n / info.world_size) if n else 0
+    start = min(info.rank * per, n)
+    mine = list(range(start, min(start + per, n)))
+    valid = len(mine)
+    return mine + [n - 1] * (per - valid), valid
+
+
+def gather_shards(local: torch.Tensor, n: int, info: DistInfo) -> torch.Tensor:
+    """Rows ``[n, ...]`` (on the CPU) from every rank's :func:`shard_indices` share, in the original
+    order, padding dropped. A collective: every rank calls it with its ``local`` rows."""
+    per = math.ceil(n / info.world_size) if n else 0
+    gathered = all_gather_rows(local, info)
+    counts = [max(0, min(per, n - r * per)) for r in range(info.world_size)]
+    return torch.cat([g[:c].cpu() for g, c in zip(gathered, counts)])
 
 
 def gather_objects(obj: Any, info: DistInfo) -> list[Any]:

@@ -15,3 +15,11 @@ class NonFiniteLossError(EngineError):
         self.terms = terms
         self.epoch = epoch
         self.iteration = iteration
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; the message says after which epoch and the command that resumes it.
+
+    A ``KeyboardInterrupt``, so that code which lets Ctrl-C through keeps doing so; ``reid``
+    prints the message and exits with status 130.
+    """

@@ -20,7 +20,7 @@ from reid_core.config import ConfigError
 from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
 from reid_core.engine.errors import EngineError
-from reid_core.engine.setup import load_dataset_once, load_method_weights, seed_everything
+from reid_core.engine.setup import load_dataset_once, restore_for_inference, seed_everything
 from reid_core.evaluation.base import SplitLabels
 from reid_core.plugins import get_registry
 from reid_core.registry import suggest
@@ -44,7 +44,12 @@ def main_metric(best_metric: str, dataset: ReidDataset) -> tuple[str, str]:
     if best_metric == "auto":
         return keys[0], "rank1"
     key, sep, metric = best_metric.rpartition("/")
-    if not sep or key not in keys:
+    extra: list[str] = []
+    for spec in dataset.evaluations:
+        if spec.key == key:
+            factory = get_registry("evaluators").get(spec.protocol).factory
+            extra = list(getattr(factory, "metric_names", ()))
+    if not sep or key not in keys or metric not in (*METRIC_NAMES, *extra):
         choices = [f"{k}/{m}" for k in keys for m in METRIC_NAMES]
         raise ConfigError(
             f"train.best_metric = {best_metric!r} is not a metric of data set {dataset.name!r}."
@@ -92,13 +97,31 @@ def evaluate(method: Method, context: RunContext, dataset: ReidDataset) -> dict[
 
 
 def format_table(metrics: dict[str, dict[str, Any]], which: str = "last") -> str:
-    """A plain-text table of ``metrics.json`` content (one row per evaluation)."""
-    header = f"{'evaluation':<20}" + "".join(f"{m:>8}" for m in METRIC_NAMES)
+    """A plain-text table of ``metrics.json`` content (one row per evaluation).
+
+    The last columns count the ranked queries and those skipped (identity not in the gallery,
+    or every match excluded by the protocol), so that the table shows what ``metrics.json`` holds.
+    """
+    header = f"{'evaluation':<20}" + "".join(f"{m:>8}" for m in METRIC_NAMES) + f"{'queries':>9}{'skipped':>9}"
     rows = [header]
     for key, entry in metrics.items():
         values = entry.get(which, entry) if isinstance(entry, dict) else {}
-        rows.append(f"{key:<20}" + "".join(f"{values.get(m, float('nan')):>8.2f}" for m in METRIC_NAMES))
+        counts = "".join(f"{values[c]:>9d}" if isinstance(values.get(c), int) else f"{'-':>9}"
+                         for c in ("queries", "skipped"))
+        rows.append(f"{key:<20}" + "".join(f"{values.get(m, float('nan')):>8.2f}" for m in METRIC_NAMES) + counts)
     return "\n".join(rows)
+
+
+def load_for_eval(method_cls: type[Method], checkpoint: Path) -> dict[str, Any]:
+    """A checkpoint ``reid eval`` can use: readable, written by ``method_cls``, with finite weights."""
+    state = ckpt.load(Path(checkpoint))
+    if state.get("method") != method_cls.name:
+        raise EngineError(
+            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}; "
+            f"evaluate it with `reid eval {state.get('method')}`"
+        )
+    ckpt.check_finite_weights(state, Path(checkpoint))
+    return state
 
 
 def evaluate_checkpoint(
@@ -109,13 +132,12 @@ def evaluate_checkpoint(
     The method's section and the image size come from the checkpoint's saved config (the model
     must match the weights); the data set, devices and batch sizes come from ``config``.
     """
-    state = ckpt.load(Path(checkpoint))
-    if state.get("method") != method_cls.name:
-        raise EngineError(
-            f"checkpoint {str(checkpoint)!r} was written by method {state.get('method')!r}, not {method_cls.name!r}"
-        )
+    state = load_for_eval(method_cls, Path(checkpoint))
     if state.get("config"):
-        saved = cfg.loads_toml(type(config), state["config"])
+        try:
+            saved = cfg.loads_toml(type(config), state["config"])
+        except (ConfigError, ValueError) as exc:
+            raise EngineError(f"checkpoint {str(checkpoint)!r} holds a config this version cannot read: {exc}") from None
         section = method_cls.name.replace("-", "_")
         data = attrs.evolve(config.data, height=saved.data.height, width=saved.data.width)
         config = attrs.evolve(config, data=data, **{section: getattr(saved, section)})
@@ -129,11 +151,11 @@ def evaluate_checkpoint(
         context = RunContext(config, data_set, info, Path(checkpoint).parent)
         method = method_cls(config, context)
         context.method = method
-        stages = list(method.stages())
-        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
-        method.reset()
-        method.setup_stage(stages[index])
-        load_method_weights(method, state, strict=True)
+        skipped = restore_for_inference(method, state, path=checkpoint, test_only=True)
+        if skipped and info.is_main:
+            trained_on = ckpt.run_identity(state, type(config))["dataset"] or "another data set"
+            logger.info("cross-domain evaluation (trained on %s, tested on %s): ignored training-only weights %s",
+                        trained_on, config.data.dataset, ", ".join(skipped))
         results = evaluate(method, context, data_set)
         if info.is_main:
             logger.info("results:\n%s", format_table(results, "last"))

@@ -10,20 +10,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from reid_core import config as cfg
+from reid_core.datasets.standin import train_label_arrays
 from reid_core.engine import checkpoint as ckpt
 from reid_core.engine import distributed
 from reid_core.engine.context import RunContext, to_device
-from reid_core.engine.errors import EngineError
+from reid_core.engine.errors import EngineError, RunInterrupted
 from reid_core.engine.evaluate import evaluate, format_table, main_metric
-from reid_core.engine.outputs import RunOutput, read_metrics
-from reid_core.engine.progress import Progress
+from reid_core.engine.outputs import RESTART, RESUME, RunOutput, read_metrics
+from reid_core.engine.resume import reconcile_folder
 from reid_core.engine.setup import (
     configure_determinism,
     load_dataset_once,
@@ -33,14 +34,9 @@ from reid_core.engine.setup import (
 from reid_core.engine.step import StepRunner, make_scaler
 from reid_core.methods.base import Method, Stage
 from reid_core.plugins import get_plugin_manager
+from reid_core.progress import Progress
 
 logger = logging.getLogger(__name__)
-
-
-def _config_diff(saved: Any, given: Any) -> list[str]:
-    """``key = value`` lines of the given config that differ from the saved one."""
-    saved_lines = set(cfg.dumps_toml(saved).splitlines())
-    return [line for line in cfg.dumps_toml(given).splitlines() if line.strip() and line not in saved_lines]
 
 
 class Run:
@@ -52,12 +48,17 @@ class Run:
         output_dir: the run folder.
         resume: continue from ``checkpoints/last.pt`` of ``output_dir``.
         dataset: an already built data set (API and tests); default: ``config.data.dataset`` from the registry.
+        typed: the config layers the user typed (see :func:`reid_core.resolve.user_layers`); with
+            ``resume``, only these are compared with the saved config (``None``: all of ``config``).
     """
 
     def __init__(
-        self, method_cls: type[Method], config: Any, output_dir: Path, *, resume: bool, dataset: Any = None
+        self, method_cls: type[Method], config: Any, output_dir: Path, *, resume: bool, dataset: Any = None,
+        typed: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         self.method_cls = method_cls
+        self.typed = typed
+        self.restarted = False
         self.config = config
         self.output_dir = Path(output_dir)
         self.resume = resume
@@ -103,6 +104,9 @@ class Run:
             self.output = RunOutput(self.output_dir, enabled=self.is_main)
             self.output.open(self.config, purge_step=self.epoch + 1 if state is not None else None)
             if self.is_main:
+                if self.restarted:  # logged once log.txt is open, below the failed attempt's lines
+                    logger.warning("%s held a run that never finished an epoch: starting it again with the given "
+                                   "settings", self.output_dir)
                 self._log_start()
             if state is not None:
                 logger.info("resuming %s after epoch %d (stage %r)", self.output_dir, self.epoch,
@@ -115,9 +119,22 @@ class Run:
             get_plugin_manager().call_event("reid_run_end", run=self, metrics=metrics)
             clean = True
             return metrics
+        except KeyboardInterrupt:
+            raise RunInterrupted(self._interrupted()) from None
         finally:
             self.output.close()
             distributed.teardown(self.dist, clean=clean)
+
+    def _interrupted(self) -> str:
+        """Log (to ``log.txt`` when open) where Ctrl-C stopped the run and how to continue it."""
+        if not self.output.enabled:
+            message = f"interrupted before {self.output_dir} was written; nothing to resume"
+        else:
+            message = (f"interrupted after epoch {self.epoch}; resume with "
+                       f"`reid run {self.method_cls.name} --output {self.output_dir} --resume`")
+        if self.is_main:
+            logger.warning("%s", message)
+        return message
 
     # -- set-up --------------------------------------------------------------------------------
     def _log_start(self) -> None:
@@ -125,8 +142,9 @@ class Run:
         train = self.config.train
         stats = self.dataset.stats().get("train", {})
         logger.info(
-            "run %s on %s (train: %s ids, %s images) -> %s", self.method.name, self.config.data.dataset,
-            stats.get("ids"), stats.get("images"), self.output_dir,
+            "run %s on %s (train: %s ids, %s images%s) -> %s", self.method.name, self.config.data.dataset,
+            stats.get("ids"), stats.get("images"),
+            f" of source {self.config.data.source}" if self.config.data.source else "", self.output_dir,
         )
         logger.info(
             "device %s, %d process(es), amp %s, seed %d; stages: %s; best model by %s/%s",
@@ -135,30 +153,22 @@ class Run:
         )
 
     def _check_output(self) -> dict[str, Any] | None:
-        """Refuse to overwrite a run; with ``resume``, read the saved config and ``last.pt``."""
-        config_path = self.output_dir / "config.toml"
-        last = self.output_dir / "checkpoints" / "last.pt"
-        if not self.resume:
-            if config_path.exists():
-                raise EngineError(
-                    f"output folder {str(self.output_dir)!r} already holds a run (config.toml); "
-                    "pass --resume to continue it, or choose another --output"
-                )
-            return None
-        if not config_path.exists():
-            raise EngineError(
-                f"--resume: {str(self.output_dir)!r} holds no run (no config.toml); "
-                "drop --resume to start a new run there"
-            )
-        saved = cfg.loads_toml(type(self.config), config_path.read_text(encoding="utf-8"))
-        diff = _config_diff(saved, self.config)
-        if diff:
-            logger.warning("--resume uses the saved config.toml; ignoring given values: %s", "; ".join(diff))
-        self.config = saved
-        if not last.exists():
+        """Refuse to overwrite anything; with ``resume``, reconcile the saved config and verify ``last.pt``."""
+        found, reconciled, last = reconcile_folder(self.method_cls.name, self.config, self.output_dir,
+                                                   resume=self.resume, typed=self.typed)
+        self.restarted, self.config = found == RESTART, reconciled.config
+        if reconciled.ignored:
+            logger.warning("--resume continues with the saved config.toml; ignoring typed values: %s "
+                           "(start a new run with another --output to change them)", "; ".join(reconciled.ignored))
+        if reconciled.applied:
+            logger.warning("--resume applies: %s", "; ".join(reconciled.applied))
+        if found == RESUME and last is None:
             logger.info("--resume: %s has no checkpoint yet; starting from the first epoch", self.output_dir)
+        if last is None:
             return None
-        return ckpt.load(last)
+        state = ckpt.load(last)
+        ckpt.verify_run(state, self.config, self.method_cls.name, last, self.output_dir / "config.toml")
+        return state
 
     def _build(self, state: dict[str, Any] | None) -> None:
         train = self.config.train
@@ -204,6 +214,8 @@ class Run:
         return {
             "format": ckpt.FORMAT_VERSION,
             "method": self.method.name,
+            "dataset": self.config.data.dataset,
+            "config_digest": ckpt.config_digest(self.config),
             "modules": {k: ckpt.unwrap(m).state_dict() for k, m in self.method.modules().items()},
             "optimizers": {k: o.state_dict() for k, o in self.method.optimizers().items()},
             "schedulers": {k: s.state_dict() for k, s in self.method.schedulers().items()},
@@ -222,6 +234,7 @@ class Run:
             "best_results": self.best_results,
             "finished": self.finished,
             "config": cfg.dumps_toml(self.config),
+            "train_labels": train_label_arrays(self.dataset.train),  # reid_core.load() without the data
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -234,13 +247,18 @@ class Run:
         if self.stage_index >= len(self.stages):
             raise EngineError(f"checkpoint is at stage {self.stage_index} but the method has {len(self.stages)} stages")
         self._setup_stage(self.stage_index)
-        load_method_weights(self.method, state, strict=True)
+        last = self.output_dir / "checkpoints" / "last.pt"
+        load_method_weights(self.method, state, strict=True, path=last)
         for kind, objects in (("optimizers", self.method.optimizers()), ("schedulers", self.method.schedulers())):
             saved = state[kind]
             if set(saved) != set(objects):
                 raise EngineError(f"checkpoint {kind} {sorted(saved)} do not match the method's {sorted(objects)}")
             for name, obj in objects.items():
-                obj.load_state_dict(saved[name])
+                try:
+                    obj.load_state_dict(saved[name])
+                except (ValueError, KeyError, RuntimeError) as exc:
+                    raise EngineError(f"checkpoint {str(last)!r}: the {kind[:-1]} {name!r} does not fit: {exc}; "
+                                      "the checkpoint is damaged: start a new run with another --output") from None
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.method.load_state_dict(state.get("method_state", {}))
@@ -373,36 +391,41 @@ class Run:
             raise EngineError(
                 f"stage {stage.name!r}: an epoch has no iteration (the first loader is empty: fewer samples than a batch?)"
             )
-        progress = Progress(enabled=self.is_main, log_every=train.log_every)
+        progress = Progress(iterations, desc=f"[{stage.name}] epoch {self.epoch + 1}/{total_epochs}",
+                            count_word="iter", enabled=self.is_main, log_every=train.log_every, log=logger,
+                            leave=True)
         sums: dict[str, torch.Tensor] = {}
         images = 0
         method.train(True)
         start = time.perf_counter()
         device = self.dist.device
-        for it, batch in enumerate(self._batches(loaders, iterations)):
-            batch = to_device(batch, device)
-            step.begin(epoch=self.epoch, stage_epoch=self.stage_epoch, iteration=it,
-                       global_step=self.global_step, iterations=iterations)
-            with self._no_sync(step.is_update_step):
-                with step.autocast():
-                    losses = method.training_step(batch, step)
-                if not method.manual_optimization:
-                    step.optimize(losses, list(method.optimizers()))
-            step.end()
-            self.global_step += 1
-            for name, value in losses.items():
-                value = value.detach().float().mean() if isinstance(value, torch.Tensor) else torch.tensor(float(value))
-                sums[name] = sums[name] + value if name in sums else value
-            first_batch = next(iter(batch.values()))
-            images += int(first_batch["img"].shape[0]) if isinstance(first_batch, dict) and "img" in first_batch else 0
-            if progress.enabled and (progress.tty or (it + 1) % train.log_every == 0 or it + 1 == iterations):
-                elapsed = max(time.perf_counter() - start, 1e-9)
-                progress.update(
-                    epoch=self.epoch, epochs=total_epochs, iteration=it + 1, iterations=iterations,
-                    losses={k: float(v) / (it + 1) for k, v in sums.items()},
-                    images_per_second=images * self.dist.world_size / elapsed, stage=stage.name,
-                )
-        progress.close_epoch()
+        try:
+            for it, batch in enumerate(self._batches(loaders, iterations)):
+                batch = to_device(batch, device)
+                step.begin(epoch=self.epoch, stage_epoch=self.stage_epoch, iteration=it,
+                           global_step=self.global_step, iterations=iterations)
+                with self._no_sync(step.is_update_step):
+                    with step.autocast():
+                        losses = method.training_step(batch, step)
+                    if not method.manual_optimization:
+                        step.optimize(losses, list(method.optimizers()))
+                step.end()
+                self.global_step += 1
+                for name, value in losses.items():
+                    value = (value.detach().float().mean() if isinstance(value, torch.Tensor)
+                             else torch.tensor(float(value)))
+                    sums[name] = sums[name] + value if name in sums else value
+                first_batch = next(iter(batch.values()))
+                images += (int(first_batch["img"].shape[0])
+                           if isinstance(first_batch, dict) and "img" in first_batch else 0)
+                postfix = None
+                if progress.due():  # the losses' mean (a device sync) only when a line or the bar shows it
+                    elapsed = max(time.perf_counter() - start, 1e-9)
+                    loss_text = " ".join(f"{k}={float(v) / (it + 1):.4f}" for k, v in sums.items())
+                    postfix = f"{loss_text} {images * self.dist.world_size / elapsed:.1f} img/s"
+                progress.update(1, postfix)
+        finally:
+            progress.close()
         elapsed = max(time.perf_counter() - start, 1e-9)
         metrics = {f"loss/{k}": float(v) / iterations for k, v in sums.items()}
         metrics = distributed.all_reduce_mean(metrics, self.dist)
@@ -416,11 +439,12 @@ class Run:
 
 
 def train_run(
-    method_cls: type[Method], config: Any, *, output_dir: Path, resume: bool = False, dataset: Any = None
+    method_cls: type[Method], config: Any, *, output_dir: Path, resume: bool = False, dataset: Any = None,
+    typed: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Train ``method_cls`` with ``config``, writing ``output_dir``; returns ``metrics.json``'s content.
 
     ``resume`` continues from ``output_dir/checkpoints/last.pt`` (a finished run returns its
     metrics at once); without it, an existing run in ``output_dir`` is an :class:`EngineError`.
     """
-    return Run(method_cls, config, output_dir, resume=resume, dataset=dataset).fit()
+    return Run(method_cls, config, output_dir, resume=resume, dataset=dataset, typed=typed).fit()

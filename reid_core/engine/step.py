@@ -97,8 +97,9 @@ class StepRunner:
         bad = [name for name, value in zip(tensors, values.tolist()) if not torch.isfinite(torch.tensor(value))]
         shown = ", ".join(f"{name}={value:.4g}" for name, value in zip(tensors, values.tolist()))
         raise NonFiniteLossError(
-            f"non-finite loss {', '.join(map(repr, bad))} at epoch {self.epoch} "
-            f"(stage epoch {self.stage_epoch}), iteration {self.iteration} (global step {self.global_step}); "
+            f"non-finite loss {', '.join(map(repr, bad))} at epoch {self.epoch + 1} "
+            f"(stage epoch {self.stage_epoch + 1}), iteration {self.iteration + 1}/{self.iterations_in_epoch} "
+            f"(numbered as in the progress line; global step {self.global_step}); "
             f"loss terms: {shown}. Lower the learning rate, enable train.grad_clip, or check the data.",
             terms=bad,
             epoch=self.epoch,

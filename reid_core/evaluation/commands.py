@@ -20,13 +20,23 @@ LABEL_KEYS = ("pids", "camids", "clothes", "modality")
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` file; unreadable files are an :class:`EvaluationError`."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise EvaluationError(f"{path}: cannot read as .npz ({exc}); save the arrays with numpy.savez") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise EvaluationError(
+            f"{path} holds a single array (a .npy), not named arrays; save query_features, gallery_features, "
+            "query_pids, gallery_pids, query_camids and gallery_camids with numpy.savez(FILE.npz, ...)"
+        )
+    try:
+        with data:
             return {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise EvaluationError(f"{path}: cannot read as .npz ({exc})") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise EvaluationError(f"{path}: cannot read as .npz ({exc}); save the arrays with numpy.savez") from None
 
 
-def _labels(arrays: dict[str, np.ndarray], side: str, path: Path) -> SplitLabels:
+def npz_labels(arrays: dict[str, np.ndarray], side: str, path: Path) -> SplitLabels:
+    """The ``side`` (``query``/``gallery``) labels of an ``.npz``'s arrays, checked (errors name the array)."""
     values: dict[str, Any] = {}
     for key in LABEL_KEYS:
         name = f"{side}_{key}"
@@ -104,7 +114,7 @@ def run_evaluation(
 
     evaluator = get_registry("evaluators").create(protocol, **(options or {}))
     arrays = load_npz(path)
-    query, gallery = _labels(arrays, "query", path), _labels(arrays, "gallery", path)
+    query, gallery = npz_labels(arrays, "query", path), npz_labels(arrays, "gallery", path)
     _check_features(arrays, query, gallery, path)
     if "distmat" in arrays and "query_features" not in arrays:
         if rerank:
@@ -147,7 +157,8 @@ def format_result(result: dict[str, Any]) -> str:
     show_default=True,
     help="A registered evaluator (reid list evaluators).",
 )
-@click.option("--metric", type=click.Choice(METRICS), default="euclidean", show_default=True)
+@click.option("--metric", type=click.Choice(METRICS), default=None,
+              help="Distance (default: the file's 'metric' array, as reid extract writes it, else euclidean).")
 @click.option("--rerank", is_flag=True, help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3).")
 @click.option(
     "--option",
@@ -159,11 +170,15 @@ def format_result(result: dict[str, Any]) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def evaluate_features(
-    file: Path, protocol: str, metric: str, rerank: bool, option_items: tuple[str, ...], as_json: bool
+    file: Path, protocol: str, metric: str | None, rerank: bool, option_items: tuple[str, ...], as_json: bool
 ) -> None:
     """Evaluate saved features: FILE.npz holds query_features, gallery_features (or distmat),
     query_pids, gallery_pids, query_camids, gallery_camids and optionally query_clothes,
-    gallery_clothes, query_modality, gallery_modality (0 visible, 1 infrared)."""
+    gallery_clothes, query_modality, gallery_modality (0 visible, 1 infrared) and metric
+    (what reid extract writes)."""
+    if metric is None:
+        saved = load_npz(file).get("metric")
+        metric = str(saved) if saved is not None and str(saved) in METRICS else "euclidean"
     result = run_evaluation(file, protocol, metric, rerank, _parse_options(option_items))
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -50,6 +50,28 @@ def check_finite(array: np.ndarray, name: str) -> None:
         raise EvaluationError(f"{name}: {len(bad)} rows are not finite (NaN or inf), e.g. row {int(bad[0])}")
 
 
+#: Squared norms above this could overflow float32 in ``|q|^2 + |g|^2 - 2 q.g`` (max float32 / 4).
+MAX_SQUARED_NORM = float(np.finfo(np.float32).max) / 4.0
+
+
+def check_magnitude(squared_norms: np.ndarray, name: str) -> None:
+    """Features so large that their distances overflow float32 are an :class:`EvaluationError`.
+
+    With every squared norm below max/4, ``|q|^2 + |g|^2 - 2 q.g`` stays finite (Cauchy-Schwarz),
+    so ranking never compares inf with inf (which gave a mAP of 183 on features of 1e19).
+    """
+    if len(squared_norms) == 0:
+        return
+    worst = float(np.max(squared_norms))
+    if not np.isfinite(squared_norms).all() or worst > MAX_SQUARED_NORM:
+        row = int(np.argmax(np.where(np.isfinite(squared_norms), squared_norms, np.inf)))
+        raise EvaluationError(
+            f"{name} are too large for float32 distances (row {row} has a squared norm of {worst:.3g}, the limit is "
+            f"{MAX_SQUARED_NORM:.3g}): their distances are not finite; scale or L2-normalise the features "
+            "before saving them"
+        )
+
+
 def check_metric(metric: str) -> str:
     """``metric`` if it is a known metric, else an :class:`EvaluationError` listing the valid ones."""
     if metric not in METRICS:
@@ -71,6 +93,16 @@ def _check_dims(query: np.ndarray, gallery: np.ndarray) -> None:
         )
 
 
+def float32_product(left: np.ndarray, right: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``left @ right`` in float32: the one matrix product every distance here goes through.
+
+    Its last bits depend on the BLAS kernel, which the CPU and the block's shape choose; nothing in
+    the evaluation may depend on them beyond the order of distances closer than that rounding. The
+    test suite replaces this function to round like another CPU (``REID_TEST_OTHER_ROUNDING=1``).
+    """
+    return np.matmul(left, right, out=out)
+
+
 def pairwise_distance(query_features: Any, gallery_features: Any, metric: str = "euclidean") -> np.ndarray:
     """The full [q, g] float32 distance matrix (true values; for small sets, re-ranking and export)."""
     check_metric(metric)
@@ -78,10 +110,10 @@ def pairwise_distance(query_features: Any, gallery_features: Any, metric: str = 
     gallery = as_features(gallery_features, "gallery features")
     _check_dims(query, gallery)
     if metric == "cosine":
-        out = l2_normalise(query) @ l2_normalise(gallery).T
+        out = float32_product(l2_normalise(query), l2_normalise(gallery).T)
         np.subtract(1.0, out, out=out)
         return out
-    out = query @ gallery.T
+    out = float32_product(query, gallery.T)
     out *= -2.0
     out += np.einsum("ij,ij->i", query, query)[:, None]
     out += np.einsum("ij,ij->i", gallery, gallery)[None, :]
@@ -112,6 +144,8 @@ class DistanceBlocks:
         check_finite(self.gallery, "gallery features")
         self.exact = exact
         squared_norms = np.einsum("ij,ij->i", self.gallery, self.gallery)
+        check_magnitude(squared_norms, "gallery features")
+        check_magnitude(np.einsum("ij,ij->i", self.query, self.query), "query features")
         if metric == "cosine":
             # No normalised copy of the gallery (673 MB at MSMT17 scale): scale the columns instead.
             self.query = l2_normalise(self.query)
@@ -135,7 +169,7 @@ class DistanceBlocks:
         if self._buffer is None or self._buffer.shape[0] < n:
             self._buffer = np.empty((n, len(self.gallery)), dtype=np.float32)
         out = self._buffer[:n]
-        np.matmul(q, self.gallery.T, out=out)
+        float32_product(q, self.gallery.T, out=out)
         if self.metric == "cosine":
             out *= self._column_scale  # -cos
         else:

@@ -26,6 +26,7 @@ import numpy as np
 from reid_core.evaluation.base import EvaluationError, SplitLabels
 from reid_core.evaluation.distance import DEFAULT_BLOCK
 from reid_core.evaluation.ranking import Positions, RankAccumulator, positions_from_sorted_hits
+from reid_core.progress import Progress
 
 #: ``rule(query, gallery, q_index, g_index) -> (good, junk)`` for same-pid pairs (bool arrays).
 PairRule = Callable[[SplitLabels, SplitLabels, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -179,6 +180,8 @@ def rank_with_pairs(
     accumulator.add_skipped(len(m) - len(order))
     if len(order) == 0:
         raise EvaluationError(accumulator.no_valid_message())
-    for rows, dist in blocks.blocks(order, block_size):
-        accumulator.add(block_positions(dist, rows, pairs))
+    with Progress(len(order), desc="ranking", unit="query") as progress:
+        for rows, dist in blocks.blocks(order, block_size):
+            accumulator.add(block_positions(dist, rows, pairs))
+            progress.update(len(rows))
     return accumulator

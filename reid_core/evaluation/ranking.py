@@ -87,6 +87,21 @@ def first_positions(positions: Positions) -> np.ndarray:
     return positions.pos[positions.k == 0]
 
 
+def average_precision(positions: Positions, ap_mode: str = "non-interpolated") -> np.ndarray:
+    """AP of every row (``0`` for a row without a good match), by the module docstring's formulas."""
+    count = positions.count
+    pos = positions.pos.astype(np.float64)
+    k1 = positions.k.astype(np.float64) + 1.0  # j, 1-based
+    precision = k1 / (pos + 1.0)
+    if check_ap_mode(ap_mode) == "trapezoid":
+        before = np.divide(k1 - 1.0, pos, out=np.ones_like(pos), where=pos > 0)
+        terms = (before + precision) / 2.0
+    else:
+        terms = precision
+    sums = np.bincount(positions.row, weights=terms, minlength=len(count))
+    return np.divide(sums, count, out=np.zeros(len(count)), where=count > 0)
+
+
 @attrs.define
 class RankAccumulator:
     """Sums of the per-query metrics over blocks of queries: memory O(gallery), not O(q x g).
@@ -119,16 +134,7 @@ class RankAccumulator:
         self.skipped += int(len(count) - n_valid)
         if n_valid == 0:
             return
-        pos = positions.pos.astype(np.float64)
-        k1 = positions.k.astype(np.float64) + 1.0  # j, 1-based
-        precision = k1 / (pos + 1.0)
-        if self.ap_mode == "trapezoid":
-            before = np.divide(k1 - 1.0, pos, out=np.ones_like(pos), where=pos > 0)
-            terms = (before + precision) / 2.0
-        else:
-            terms = precision
-        n_rows = len(count)
-        ap = np.bincount(positions.row, weights=terms, minlength=n_rows)[valid_rows] / count[valid_rows]
+        ap = average_precision(positions, self.ap_mode)[valid_rows]
         last = positions.k == count[positions.row] - 1
         inp = count[positions.row[last]] / (positions.pos[last] + 1.0)
         if first is None:
@@ -164,6 +170,12 @@ class RankAccumulator:
             result[f"rank{r}"] = 100.0 * float(curve[min(r, len(curve)) - 1])
         result["mAP"] = 100.0 * self.ap_sum / self.valid
         result["mINP"] = 100.0 * self.inp_sum / self.valid
+        for name, value in result.items():
+            if not -1e-9 <= value <= 100.0 + 1e-9:  # never report an impossible number (it means a bug or bad distances)
+                raise EvaluationError(
+                    f"{name} = {value:.4g} is outside [0, 100]: the distances were not valid numbers; "
+                    "check that the features are finite and of a sane magnitude"
+                )
         result["queries"] = self.valid
         result["skipped"] = self.skipped
         return result

@@ -8,7 +8,7 @@ the five papers onto this interface.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
@@ -57,11 +57,16 @@ class Context(Protocol):
         num_instances: int | None = None,
         transform: Any = None,
         labels: Sequence[int] | None = None,
+        drop_last: bool = True,
+        sampler_options: Mapping[str, Any] | None = None,
     ) -> Iterable[dict[str, Any]]:
         """A training loader over ``samples``: ``sampler`` is a registered sampler kind
-        (``identity`` P x K, ``camera`` camera-aware P x K, ``modality``, ``random``), made
-        distributed under DDP and re-seeded per epoch. ``labels`` replaces the pids (pseudo
-        labels); samples labelled -1 are left out."""
+        (``identity`` P x K, ``camera`` camera-aware P x K, ``modality``, ``random``, or one a
+        plugin adds with ``reid_register_samplers``), made distributed under DDP and re-seeded per
+        epoch; ``sampler_options`` are extra keyword arguments of the sampler's factory. ``labels``
+        replaces the pids (pseudo labels); samples labelled -1 are left out. ``drop_last=False``
+        keeps each rank's last incomplete batch (the loader's ``drop_last`` attribute may be changed
+        between epochs)."""
 
     @abc.abstractmethod
     def extract_features(self, samples: Sequence[Sample], *, transform: Any = None) -> torch.Tensor:
@@ -89,6 +94,10 @@ class StepContext(Protocol):
         Returns the detached total."""
 
 
+class ExportError(Exception):
+    """A method's test-time model cannot be exported (or the export failed); the message says why."""
+
+
 class Method(abc.ABC):
     """Base class of every training method.
 
@@ -106,11 +115,31 @@ class Method(abc.ABC):
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: The data set that ``reid run METHOD`` uses without ``--dataset``.
     default_dataset: ClassVar[str] = "synthetic"
+    #: The demo's labelled source data set for domain-adaptive methods ("" = none): ``reid run NAME``
+    #: without ``--dataset`` adapts it to ``default_dataset``.
+    default_source: ClassVar[str] = ""
     #: False: ``training_step`` returns losses and the engine steps every optimizer on their sum.
     #: True: the method calls ``step.optimize`` itself, as often as it needs.
     manual_optimization: ClassVar[bool] = False
     #: Distance used at evaluation: ``euclidean`` (torchreid) or ``cosine`` (CAL/AIM).
     eval_metric: ClassVar[str] = "euclidean"
+    #: Parts of weight names (``module.tensor``) that only training uses: ``reid eval`` on another
+    #: data set (direct transfer) ignores them when their size differs (the classifier's classes).
+    train_only_weights: ClassVar[tuple[str, ...]] = ("classifier", "center")
+    #: Training batches are P identities x K images of the train split's labels (``data.batch_size``,
+    #: ``data.num_instances``): checked before a run starts. False for methods that choose their own
+    #: batches (e.g. from pseudo labels).
+    identity_batches: ClassVar[bool] = True
+
+    @classmethod
+    def check_data(cls, config: Any, dataset: Any) -> None:
+        """Method-specific checks of the resolved config against the loaded data set, made before the
+        run folder exists (``reid run``, ``--dry-run``), so that a run that cannot work fails at once.
+
+        Raise :class:`reid_core.config.ConfigError` or :class:`reid_core.datasets.DatasetError` with a
+        one-line message naming the key and the fix. The default checks nothing.
+        """
+        return None
 
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
@@ -164,6 +193,21 @@ class Method(abc.ABC):
     @abc.abstractmethod
     def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:
         """Test features ``[B, D]`` of a batch, in eval mode and without gradients."""
+
+    def export_module(self) -> nn.Module:
+        """The test-time network as one module: ``forward(images [B, 3, H, W]) -> features [B, D]``.
+
+        ``images`` are what :meth:`test_transform` gives (resized, normalised); the features are
+        those of :meth:`extract_features` (flip averaging and normalisation included), so that an
+        exported model (``reid export``) gives the same numbers as evaluation. The default wraps
+        :meth:`extract_features` with a batch holding only ``img``; it works for any method whose
+        test features need nothing but the images. A method that needs more at test time (a
+        second network's output, keypoints, the modality) overrides this to return its own
+        module, or to raise :class:`ExportError` saying why it cannot be exported.
+        """
+        from reid_core.methods.export import ExtractFeaturesModule
+
+        return ExtractFeaturesModule(self)
 
     def test_transform(self) -> Any:
         """The transform of test-time images (evaluation and ``ctx.extract_features``);

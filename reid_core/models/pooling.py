@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -67,7 +66,8 @@ class GeM(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, C, h, w]`` -> ``[B, C]`` (computed in float32: ``eps ** p`` underflows in half precision)."""
         p = self.p.float()
-        pooled = F.avg_pool2d(x.float().clamp(min=self.eps).pow(p), kernel_size=x.shape[-2:])
+        # a mean over the map, not avg_pool2d(kernel_size=x.shape): exportable with any input size (ONNX)
+        pooled = x.float().clamp(min=self.eps).pow(p).mean(dim=(-2, -1), keepdim=True)
         return pooled.pow(1.0 / p).flatten(1).to(x.dtype)
 
     def extra_repr(self) -> str:

@@ -28,6 +28,7 @@ from reid_core.neighbors import nearest
 from reid_core.neighbors.kreciprocal import expand_k_reciprocal, local_query_expansion, row_softmax
 from reid_core.neighbors.nearest import as_feature_tensor, block_rows, knn, pair_distances
 from reid_core.neighbors.sparse import SparseRows, gather_rows
+from reid_core.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +136,11 @@ def jaccard_distance(features: torch.Tensor | np.ndarray, k1: int = 30, k2: int 
     _, expanded, _ = jaccard_weights(features, k1, k2)
     n = expanded.n_rows
     out = np.empty((n, n), dtype=np.float32)
-    for start, stop, mass in shared_mass_blocks(expanded, expanded):
-        block = jaccard_from_mass(mass, out=out[start:stop])
-        np.maximum(block, 0, out=block)
+    with Progress(n, desc="jaccard distance", unit="row") as progress:
+        for start, stop, mass in shared_mass_blocks(expanded, expanded):
+            block = jaccard_from_mass(mass, out=out[start:stop])
+            np.maximum(block, 0, out=block)
+            progress.update(stop - start)
     return out
 
 
@@ -151,12 +154,14 @@ def jaccard_distance_sparse(features: torch.Tensor | np.ndarray, k1: int = 30, k
     _, expanded, _ = jaccard_weights(features, k1, k2)
     n = expanded.n_rows
     counts, columns, values = [], [], []
-    for start, stop, mass in shared_mass_blocks(expanded, expanded):
-        rows, cols = np.nonzero(mass > 0)  # row-major: already sorted by row, then column
-        block = jaccard_from_mass(mass[rows, cols])
-        counts.append(np.bincount(rows, minlength=stop - start))
-        columns.append(cols)
-        values.append(np.maximum(block, 0, out=block))
+    with Progress(n, desc="jaccard distance", unit="row") as progress:
+        for start, stop, mass in shared_mass_blocks(expanded, expanded):
+            rows, cols = np.nonzero(mass > 0)  # row-major: already sorted by row, then column
+            block = jaccard_from_mass(mass[rows, cols])
+            counts.append(np.bincount(rows, minlength=stop - start))
+            columns.append(cols)
+            values.append(np.maximum(block, 0, out=block))
+            progress.update(stop - start)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.concatenate(counts), out=indptr[1:])
     return SparseRows(indptr, np.concatenate(columns), np.concatenate(values), n)

@@ -8,7 +8,7 @@ from reid_plugin_aim.config import PROFILES, AIMConfig
 from reid_plugin_aim.method import AIM
 
 from reid_core import config as cfg
-from reid_core.testing import plugin_manager_with
+from reid_core.testing import assert_plugin_contract, plugin_manager_with
 
 
 def resolve(*layers: dict) -> object:
@@ -58,7 +58,8 @@ def test_config_round_trips_through_toml() -> None:
     assert cfg.loads_toml(type(run), text) == run
 
 
-def test_plugin_registers_the_aim_method() -> None:
+def test_plugin_registers_the_aim_method_and_keeps_the_contract() -> None:
+    assert_plugin_contract(plugin, name="reid-plugin-aim")  # names, description, frozen config, profiles
     manager = plugin_manager_with(plugin, name="reid-plugin-aim")
     entry = manager.registry("methods").get("aim")
     assert entry.factory is AIM

@@ -19,6 +19,7 @@ from reid_core.engine import evaluate_checkpoint, train_run
 from reid_core.engine.errors import NonFiniteLossError
 from reid_core.plugins import get_plugin_manager
 from reid_core.resolve import resolve_run_config
+from reid_core.testing import run_method_smoke
 
 pytestmark = pytest.mark.slow
 
@@ -105,15 +106,33 @@ def test_reid_eval_aim_cli(prcc_root: Path, prcc_run: tuple[Any, Path, dict[str,
     assert printed["cloth-changing"]["rank1"] == pytest.approx(metrics["cloth-changing"]["last"]["rank1"])
 
 
-def test_synthetic_cc_default_data_trains_and_evaluates(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    options = {"ids": "4", "test_ids": "3", "images": "2", "cameras": "3", "outfits": "2",
-               "height": "32", "width": "16", "cache_dir": str(tmp_path / "cache")}
-    config = resolve_run_config(AIM, options=options, sets=[*TINY, "train.max_iters=2"], device="cpu")
-    assert config.data.dataset == "synthetic-cc" and config.aim.backbone == "resnet18"  # quick profile
-    metrics = train_run(AIM, config, output_dir=tmp_path / "run")
-    assert "cloth-changing" in metrics and "standard" in metrics
-    assert all(0.0 <= m["last"]["rank1"] <= 100.0 for m in metrics.values())
+def test_reid_extract_and_export_an_aim_run(prcc_root: Path, prcc_run: tuple[Any, Path, dict[str, Any]],
+                                            tmp_path: Path) -> None:
+    """The run's own test split, extracted by ``reid extract`` (modules rebuilt from the checkpoint's train
+    labels), evaluates to the run's numbers; the exported model gives the same features."""
+    _, out, metrics = prcc_run
+    cli = build_cli(get_plugin_manager())
+    feats = tmp_path / "prcc.npz"
+    extracted = CliRunner().invoke(cli, ["extract", "--checkpoint", str(out / "checkpoints" / "last.pt"),
+                                         "--method", "aim", "--dataset", "prcc", "--root", str(prcc_root),
+                                         "--output", str(feats)], catch_exceptions=False)
+    assert extracted.exit_code == 0, extracted.output
+    evaluated = CliRunner().invoke(cli, ["evaluate-features", str(feats), "-p", "cloth-changing", "--json"])
+    assert evaluated.exit_code == 0, evaluated.output  # the file names its metric: cosine
+    assert json.loads(evaluated.output)["mAP"] == pytest.approx(metrics["cloth-changing"]["last"]["mAP"], abs=1e-4)
+    exported = CliRunner().invoke(cli, ["export", "--run", str(out), "--format", "onnx", "--output",
+                                        str(tmp_path / "aim.onnx")], catch_exceptions=False)
+    assert exported.exit_code == 0 and "max |exported - eager|" in exported.output, exported.output
+
+
+def test_synthetic_cc_trains_resumes_and_reevaluates(tmp_path: Path) -> None:
+    quick = resolve_run_config(AIM, device="cpu")
+    assert quick.data.dataset == "synthetic-cc" and quick.aim.backbone == "resnet18"  # the demo: quick profile
+    # the kit's smoke: 2 steps per epoch on tiny synthetic-cc, interrupted after epoch 1 (before the
+    # AIM terms start) and resumed, then last.pt evaluated again
+    result = run_method_smoke("aim", "cloth-changing", sets=TINY, output_dir=tmp_path / "run")
+    assert result.resumed and set(result.metrics) == {"cloth-changing", "standard", "same-clothes"}
+    assert {"loss/cal", "loss/kl"} <= set(result.history[1]) and "loss/kl" not in result.history[0]
 
 
 def test_nan_in_an_aim_loss_stops_the_run_and_names_it(

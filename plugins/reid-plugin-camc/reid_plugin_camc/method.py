@@ -116,6 +116,18 @@ class CAMC(Method):
         logits = self.model(data["img"], self.heatmaps(data))
         return {"id": self.id_loss(logits, data["pid"])}
 
+    def export_module(self) -> nn.Module:
+        """Images -> features (with the frozen HRNet inside); the ``keypoints`` source cannot be
+        exported, since its test features need each image's keypoints."""
+        from reid_core.methods import ExportError
+
+        if self.pose is None:
+            raise ExportError(
+                "camc with pose_source = 'keypoints' cannot be exported as an images -> features model: its "
+                "heatmaps come from each sample's keypoints; train with camc.pose_source=hrnet to export"
+            )
+        return super().export_module()
+
     def extract_features(self, batch: dict[str, Any]) -> torch.Tensor:
         """The BN feature, L2-normalised."""
         feats = self.model(batch["img"], self.heatmaps(batch))

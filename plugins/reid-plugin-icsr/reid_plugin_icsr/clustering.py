@@ -6,6 +6,8 @@ import logging
 
 import numpy as np
 
+from reid_core.progress import track
+
 __all__ = ["agglomerative", "resolve_n_clusters", "silhouette"]
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def condensed_average(dist: np.ndarray) -> np.ndarray:
     n = dist.shape[0]
     out = np.empty(n * (n - 1) // 2, dtype=np.float64)
     pos = 0
-    for i in range(n - 1):
+    for i in track(range(n - 1), desc="clustering: condensed distances", unit="row"):
         row = dist[i, i + 1:].astype(np.float64)
         row += dist[i + 1:, i]
         row *= 0.5

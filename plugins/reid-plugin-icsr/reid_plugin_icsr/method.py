@@ -63,6 +63,7 @@ class ICSRMethod(Method):
     profiles = PROFILES
     default_dataset = "synthetic"
     eval_metric = "euclidean"
+    identity_batches = False  # batches come from the pseudo labels (camera-aware sampler), not the train pids
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

@@ -15,8 +15,14 @@ from reid_plugin_icsr.partition import PartitionError, read_partitions, write_pa
 from reid_core import config as cfg
 from reid_core import engine
 from reid_core.datasets.fixtures import write_layout
+from reid_core.testing import assert_plugin_contract, run_method_smoke
 
 pytestmark = pytest.mark.slow
+
+#: A tiny ICSR: ResNet-18 of width 8, 2 epochs per stage, small neighbourhoods.
+SMALL = {"arch": "resnet18", "pretrained": "none", "backbone_width": 8, "intra_epochs": 2, "intra_iters": 1,
+         "inter_epochs": 2, "inter_iters": 2, "k1": 4, "k2": 2, "intra_ratio": 2, "inter_ratio": 2,
+         "infomap_k": 4, "infomap_min_sim": 0.0, "infomap_min_size": 1}
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +39,7 @@ def _config(root: Path, **icsr: Any) -> Any:
         "data": {"dataset": "market1501", "root": str(root), "height": 32, "width": 16, "batch_size": 4,
                  "num_instances": 2, "num_workers": 0, "eval_batch_size": 16},
         "train": {"device": "cpu", "seed": 1, "log_every": 50},
-        "icsr": {"arch": "resnet18", "pretrained": "none", "backbone_width": 8, "intra_epochs": 2,
-                 "intra_iters": 1, "inter_epochs": 2, "inter_iters": 2, "k1": 4, "k2": 2, "intra_ratio": 2,
-                 "inter_ratio": 2, "infomap_k": 4, "infomap_min_sim": 0.0, "infomap_min_size": 1, **icsr},
+        "icsr": {**SMALL, **icsr},
     }
     return cfg.resolve(run_cls, layers)
 
@@ -63,6 +67,41 @@ def test_both_stages_end_to_end(market_root: Path, tmp_path: Path) -> None:
     # reid eval: the checkpoint alone (its folder holds no partition file) is enough
     results = engine.evaluate_checkpoint(ICSRMethod, _config(market_root), out / "checkpoints" / "last.pt")
     assert results["market"]["mAP"] == pytest.approx(metrics["market"]["last"]["mAP"], abs=1e-4)
+    # reid_core.load (modules rebuilt from the checkpoint's train labels) -> the same features, exportable
+    _after_training(out, market_root, metrics)
+
+
+def test_kit_smoke_interrupts_resumes_and_reevaluates_from_the_checkpoint_alone(tmp_path: Path) -> None:
+    """The kit's smoke on its tiny Market-like set: stopped after the first intra-camera epoch,
+    resumed, and ``last.pt`` re-evaluated (``reid eval``: the checkpoint alone is enough)."""
+    torch.set_num_threads(1)
+    sets = [f"icsr.{k}={v}" for k, v in SMALL.items()]
+    result = run_method_smoke("icsr", "market", sets=sets, output_dir=tmp_path / "run", tolerance=1e-4)
+    assert result.resumed and result.history[0]["epoch"] == 1 and len(result.history) == result.history[-1]["epoch"]
+    assert set(result.metrics) == {"market"}
+
+
+def _after_training(out: Path, root: Path, metrics: dict[str, Any]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    import reid_core
+    from reid_core.evaluation import evaluate_split
+    from reid_core.inference import export_module
+    from reid_core.inference.export import run_exported
+    from reid_core.plugins import get_registry
+
+    model = reid_core.load(out / "checkpoints" / "last.pt")
+    assert model.context.dataset.name.endswith("(labels from the checkpoint)")
+    data = get_registry("datasets").create("market1501", str(root))
+    qf = model.extract_samples(data.query).features
+    gf = model.extract_samples(data.gallery).features
+    result = evaluate_split("market", qf, gf, data.query, data.gallery)
+    assert result["mAP"] == pytest.approx(metrics["market"]["last"]["mAP"], abs=1e-4)
+    report = export_module(model.export_module(), out / "icsr.onnx", "onnx", height=32, width=16)
+    assert report.max_abs_diff <= 1e-4
+    images = torch.stack([model.transform(Image.open(s.path).convert("RGB")) for s in data.query[:3]])
+    np.testing.assert_allclose(run_exported(out / "icsr.onnx", "onnx", images), qf[:3].numpy(), atol=1e-4, rtol=0)
 
 
 class _Interrupt(Exception):
@@ -123,3 +162,9 @@ def test_stage_two_alone_from_a_partition_file(market_root: Path, tmp_path: Path
     with pytest.raises(PartitionError, match=missing.key.replace(".", r"\.")):
         engine.train_run(ICSRMethod, _config(market_root, stage="inter", local_labels=str(path)),
                          output_dir=tmp_path / "inter2")
+
+
+def test_plugin_keeps_the_contract() -> None:
+    from reid_plugin_icsr import plugin
+
+    assert_plugin_contract(plugin, name="icsr-under-test")

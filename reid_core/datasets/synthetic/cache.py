@@ -23,6 +23,8 @@ import attrs
 import numpy as np
 from PIL import Image
 
+from reid_core.progress import track
+
 log = logging.getLogger(__name__)
 
 #: Bump when the drawing changes, so that old caches are not reused.
@@ -122,7 +124,7 @@ def build_cache(
         mpath.unlink()  # an invalid manifest must not survive a partial rebuild
     files: dict[str, Any] = {}
     log.info("generating %d synthetic images in %s", len(jobs), folder)
-    for job in jobs:
+    for job in track(jobs, desc="rendering synthetic images", unit="img"):
         arr, keypoints = render(job)
         data = encode_png(arr)
         atomic_write(folder / job.relpath, data)

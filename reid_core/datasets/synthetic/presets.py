@@ -38,8 +38,8 @@ KINDS = {
     "synthetic": ("market", "a", "Synthetic persons, Market-like (disjoint train/test ids, 6 cameras)"),
     "synthetic-cc": ("cc", "a", "Synthetic persons with several outfits each (LTCC/PRCC-like cloth-changing)"),
     "synthetic-ir": ("ir", "a", "Synthetic persons seen by visible and infrared cameras (SYSU-like)"),
-    "synthetic-a": ("market", "a", "Synthetic domain A (bright campus) for domain adaptation; test_domain=b"),
-    "synthetic-b": ("market", "b", "Synthetic domain B (dim, muted, 8 cameras) for domain adaptation"),
+    "synthetic-a": ("market", "a", "Synthetic domain A (bright campus): the source of --source synthetic-a, or test_domain=b"),
+    "synthetic-b": ("market", "b", "Synthetic domain B (dim, muted, 8 cameras): target of --source synthetic-a"),
 }
 COMMON = ("ids", "test_ids", "images", "cameras", "height", "width", "seed", "cache_dir", "domain")
 EXTRA = {"market": ("test_domain",), "cc": ("outfits",), "ir": ("ir_cameras",)}

@@ -1,4 +1,4 @@
-"""Helpers for plugin authors' tests (pytest's ``pytester`` idea, for reid).
+"""Plugin managers for tests: the core's builtins plus the plugins under test.
 
 Example::
 
