@@ -59,6 +59,23 @@ class CAMC(Method):
     profiles = PROFILES
     default_dataset = "synthetic-cc"
 
+    @classmethod
+    def check_data(cls, config: Any, dataset: Any) -> None:
+        """Before the run folder: 256x128, the HRNet file present (``hrnet``), or keypoints in the
+        data set (``keypoints``: real data sets have none, every heatmap would be empty)."""
+        check_input_size(int(config.data.height), int(config.data.width))
+        cfg: CAMCConfig = config.camc
+        if cfg.pose_source == "hrnet":
+            from reid_plugin_camc.pose_weights import resolve_pose_weights
+
+            resolve_pose_weights(cfg.pose_weights)
+        elif not any(s.keypoints is not None for s in dataset.train):
+            raise ConfigError(
+                f"camc.pose_source = 'keypoints' needs keypoints in the data set, but "
+                f"{getattr(dataset, 'name', 'this data set')!r} has none (only the synthetic ones do); "
+                "use camc.pose_source=hrnet with the HRNet weights"
+            )
+
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)
         check_input_size(int(config.data.height), int(config.data.width))

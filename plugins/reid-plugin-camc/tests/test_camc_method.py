@@ -147,11 +147,22 @@ def test_15_missing_pose_weights_fail_fast_on_the_command_line(tmp_path: Path, m
     out = tmp_path / "run"
     args = ["run", "camc", "--dataset", "synthetic-cc", "--profile", "paper", "--output", str(out), "--device", "cpu",
             "--option", "ids=3", "--option", "test_ids=2", "--option", "images=1", "--option", "cameras=2",
-            "--option", f"cache_dir={tmp_path / 'cache'}", *[x for s in SMALL for x in ("--set", s)]]
+            "--option", f"cache_dir={tmp_path / 'cache'}", "--set", "data.batch_size=8",
+            *[x for s in SMALL for x in ("--set", s)]]
     result = CliRunner().invoke(build_cli(get_plugin_manager()), args)
     assert result.exit_code == 1
     assert result.output.startswith("Error:") and "pose_hrnet_w48_384x288.pth" in result.output
     assert "Traceback" not in result.output and not (out / "checkpoints").exists()
+
+
+def test_keypoint_source_on_a_data_set_without_keypoints_is_refused(tmp_path: Path) -> None:
+    from reid_core.datasets.fixtures import write_layout
+
+    write_layout("celebreid", tmp_path, ids=4, seed=0)
+    dataset = get_registry("datasets").create("celebreid", str(tmp_path))
+    config = resolve_run_config(CAMC, dataset="celebreid", root=str(tmp_path), sets=["camc.pose_source=keypoints"])
+    with pytest.raises(ConfigError, match="needs keypoints in the data set, but 'celebreid' has none"):
+        CAMC.check_data(config, dataset)
 
 
 def test_13_celebreid_parsing_for_camc(tmp_path: Path) -> None:
@@ -170,3 +181,21 @@ def test_13_celebreid_parsing_for_camc(tmp_path: Path) -> None:
     assert sorted(s.pid for s in ds.query) == [7, 9] and sorted(s.pid for s in ds.gallery) == [7, 7, 9]
     assert {s.camid for s in ds.query}.isdisjoint({s.camid for s in ds.gallery})  # no same-camera removal
     assert ds.evaluations[0].protocol == "celeb"
+
+
+def test_export_holds_the_frozen_hrnet_and_refuses_the_keypoint_source(dataset: Any, tmp_path: Path) -> None:
+    from reid_core.methods import ExportError
+
+    torch.manual_seed(0)
+    torch.save(PoseHRNet(width=4).state_dict(), tmp_path / "pose.pth")
+    sets = [*SMALL, "camc.pose_source=hrnet", "camc.pose_width=4", f"camc.pose_weights={tmp_path / 'pose.pth'}"]
+    method = _method(resolve_run_config(CAMC, sets=sets), dataset, tmp_path)
+    method.train(False)
+    exported = method.export_module().eval()
+    assert any(k.startswith("parts.pose.") for k in exported.state_dict())
+    images = torch.randn(2, 3, 256, 128)
+    with torch.no_grad():
+        torch.testing.assert_close(exported(images), method.extract_features({"img": images}))
+    keypoint_method = _method(resolve_run_config(CAMC, sets=[*SMALL, "camc.pose_source=keypoints"]), dataset, tmp_path)
+    with pytest.raises(ExportError, match="pose_source = 'keypoints' cannot be exported"):
+        keypoint_method.export_module()
