@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from engine_support import one_thread
 
 from reid_core.cli import build_cli
-from reid_core.methods.baseline import Baseline, BaselineConfig, warmup_multistep
+from reid_core.methods.baseline import Baseline, BaselineConfig
+from reid_core.optim import warmup_multistep
 from reid_core.plugins import get_plugin_manager, get_registry
 from reid_core.resolve import resolve_run_config
 
@@ -46,6 +47,25 @@ def test_warmup_then_steps() -> None:
     assert factor(5) == pytest.approx(0.01 * 0.5 + 0.5)
     assert factor(10) == factor(39) == 1.0
     assert factor(40) == pytest.approx(0.1) and factor(70) == pytest.approx(0.01)
+    assert warmup_multistep(4, 0.1, (8,), 0.1, method="constant")(3) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="warm-up method"):
+        warmup_multistep(4, 0.1, (8,), method="cosine")
+
+
+def test_warmup_scheduler_steps_per_epoch() -> None:
+    """The public scheduler (``reid_core.optim``), stepped once per epoch, gives the CAMC values."""
+    from reid_core.optim import warmup_multistep_lr
+
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=3e-4)
+    scheduler = warmup_multistep_lr(optimizer, 10, 0.1, (40, 80), 0.1)
+    lrs = []
+    for _ in range(150):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    expected = {0: 3e-5, 1: 5.7e-5, 5: 1.65e-4, 9: 2.73e-4, 10: 3e-4, 39: 3e-4, 40: 3e-5, 79: 3e-5, 80: 3e-6, 149: 3e-6}
+    for epoch, lr in expected.items():
+        assert lrs[epoch] == pytest.approx(lr, rel=1e-9), epoch
 
 
 def test_center_loss_adds_a_term_and_an_optimizer(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ _LAZY = {
     "RandomIdentitySampler": "samplers",
     "RandomOrderSampler": "samplers",
     "build_sampler": "samplers",
+    "COCO_FLIP_PAIRS": "keypoints",
+    "KeypointCompose": "keypoints",
     "CAL_ERASING_FILL": "transforms",
     "IMAGENET_MEAN": "transforms",
     "IMAGENET_STD": "transforms",
@@ -36,6 +38,7 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from reid_core.data.distributed import DistributedWrapper
     from reid_core.data.image_dataset import MODALITY_CODES, ImageDataset, read_image
+    from reid_core.data.keypoints import COCO_FLIP_PAIRS, KeypointCompose
     from reid_core.data.samplers import (
         SAMPLER_KINDS,
         CameraAwareSampler,
@@ -61,6 +64,7 @@ __getattr__ = lazy_getattr("reid_core.data", _LAZY, globals())
 
 __all__ = [
     "CAL_ERASING_FILL",
+    "COCO_FLIP_PAIRS",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "MODALITIES",
@@ -70,6 +74,7 @@ __all__ = [
     "DistributedWrapper",
     "EpochSampler",
     "ImageDataset",
+    "KeypointCompose",
     "ModalityBalancedSampler",
     "RandomErasing",
     "RandomIdentitySampler",

@@ -3,7 +3,10 @@
 Item format (collated by the default ``DataLoader`` collate into the batch the methods receive)::
 
     {"img": Tensor[3, H, W], "pid": int, "camid": int, "clothes_id": int (-1 if none),
-     "modality": int (0 visible, 1 infrared, -1 none), "index": int (position in ``samples``)}
+     "modality": int (0 visible, 1 infrared, -1 none), "domain": str ("" if none),
+     "keypoints": Tensor[17, 3] ((x, y, visibility) in the transformed image's pixels; zeros if the
+     sample has none or the transform cannot move them, see ``reid_core.data.keypoints``),
+     "index": int (position in ``samples``)}
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from PIL import Image
 from torch.utils.data import Dataset
 
+from reid_core.data.keypoints import keypoint_tensor, transform_with_keypoints
 from reid_core.data.sample import Sample
 from reid_core.datasets.base import DatasetError
 
@@ -91,13 +95,19 @@ class ImageDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
         img: Any = read_image(sample.path)
-        if self.transform is not None:
-            img = self.transform(img)
+        keypoints = keypoint_tensor(sample.keypoints)
+        if sample.keypoints is None:
+            if self.transform is not None:
+                img = self.transform(img)
+        else:
+            img, keypoints = transform_with_keypoints(self.transform, img, keypoints)
         return {
             "img": img,
             "pid": self.labels[index] if self.labels is not None else sample.pid,
             "camid": sample.camid,
             "clothes_id": -1 if sample.clothes_id is None else sample.clothes_id,
             "modality": MODALITY_CODES[sample.modality],
+            "domain": sample.domain or "",
+            "keypoints": keypoints,
             "index": index,
         }

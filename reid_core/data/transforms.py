@@ -7,6 +7,8 @@ into it. Both BoT/ICSR (fill = ImageNet mean ``(0.485, 0.456, 0.406)``) and CAL/
 not the mean colour but a near-zero grey in normalised space. We keep that quirk (``erasing_fill``).
 
 All randomness comes from ``torch``'s generator, so DataLoader worker seeding makes it reproducible.
+Both builders return a :class:`~reid_core.data.keypoints.KeypointCompose`, which also moves keypoints
+with the pixels (``transform.apply(img, keypoints)``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import torch
 from PIL import Image
 from torchvision import transforms as T
 from torchvision.transforms import InterpolationMode
+
+from reid_core.data.keypoints import KeypointCompose
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -61,6 +65,9 @@ class RandomErasing:
     ) -> None:
         self.p, self.scale, self.ratio, self.fill, self.attempts = p, scale, ratio, tuple(fill), attempts
 
+    #: Erasing changes pixel values, not positions: keypoints stay where they are.
+    keeps_geometry = True
+
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
         """Return ``img`` with one rectangle erased (in place) with probability ``p``."""
         if self.p <= 0 or torch.rand(()).item() >= self.p:
@@ -100,13 +107,23 @@ class RandomUpscaleCrop:
 
     def __call__(self, img: Image.Image) -> Image.Image:
         """Return the (possibly) upscaled and cropped PIL image."""
+        return self.with_keypoints(img, None)[0]
+
+    def with_keypoints(self, img: Image.Image, keypoints: torch.Tensor | None) -> tuple[Image.Image, Any]:
+        """The (possibly) upscaled and cropped image, and ``keypoints [K, 3]`` moved with it."""
         if torch.rand(()).item() >= self.p:
-            return img
+            return img, keypoints
         new_w, new_h = round(self.width * self.scale), round(self.height * self.scale)
         big = img.resize((new_w, new_h), self.interpolation)
         left = round(_uniform(0, new_w - self.width))
         top = round(_uniform(0, new_h - self.height))
-        return big.crop((left, top, left + self.width, top + self.height))
+        out = big.crop((left, top, left + self.width, top + self.height))
+        if keypoints is None:
+            return out, None
+        from reid_core.data.keypoints import clip_visibility, scale_keypoints, shift_keypoints
+
+        moved = shift_keypoints(scale_keypoints(keypoints, new_w / img.width, new_h / img.height), -left, -top)
+        return out, clip_visibility(moved, self.height, self.width)
 
     def __repr__(self) -> str:
         return f"RandomUpscaleCrop({self.height}x{self.width}, p={self.p}, scale={self.scale})"
@@ -170,7 +187,7 @@ def build_train_transform(
     steps += [T.ToTensor(), T.Normalize(mean=list(mean), std=list(std))]
     if erasing_p > 0:
         steps.append(RandomErasing(p=erasing_p, scale=tuple(erasing_scale), fill=erasing_fill))
-    return T.Compose(steps)
+    return KeypointCompose(steps)
 
 
 def build_test_transform(
@@ -182,7 +199,7 @@ def build_test_transform(
     std: Sequence[float] = IMAGENET_STD,
 ) -> Callable[[Image.Image], torch.Tensor]:
     """The test transform: Resize, ToTensor, Normalize (ImageNet mean/std)."""
-    return T.Compose(
+    return KeypointCompose(
         [
             T.Resize((height, width), interpolation=_interpolation(interpolation)),
             T.ToTensor(),

@@ -30,8 +30,11 @@ RESUME_SAFE_KEYS = ("data.num_workers", "data.eval_batch_size", "train.device", 
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a ``DistributedDataParallel`` / ``DataParallel`` wrapper."""
-    return getattr(module, "module", module) if isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else module
+    """The module inside a ``DistributedDataParallel`` / ``DataParallel`` / ``FrozenModule`` wrapper."""
+    from reid_core.methods.frozen import FrozenModule
+
+    wrappers = (nn.parallel.DistributedDataParallel, nn.DataParallel, FrozenModule)
+    return getattr(module, "module", module) if isinstance(module, wrappers) else module
 
 
 def atomic_save(obj: Any, path: Path) -> None:

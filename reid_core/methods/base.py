@@ -149,6 +149,7 @@ class Method(abc.ABC):
         self._optimizers: dict[str, torch.optim.Optimizer] = {}
         self._schedulers: dict[str, Any] = {}
         self._modules: dict[str, nn.Module] = {}
+        self._frozen: dict[str, nn.Module] = {}
 
     # -- structure ------------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -215,13 +216,44 @@ class Method(abc.ABC):
         return None
 
     # -- what the engine saves, moves and steps -------------------------------------------------
-    def add_module(self, name: str, module: nn.Module, **prepare: Any) -> nn.Module:
-        """Prepare ``module`` (device, DDP) and record it for checkpoints; returns the prepared one."""
+    def add_module(
+        self, name: str, module: nn.Module, *, trainable: bool = True, persistent: bool = True, **prepare: Any
+    ) -> nn.Module:
+        """Prepare ``module`` (device, DDP) and record it for checkpoints; returns the prepared one.
+
+        ``trainable=False`` registers a **frozen auxiliary network** (a pose estimator, a teacher):
+        it is moved to the device but never wrapped in DDP, its parameters stop requiring
+        gradients (an optimizer given one of them is refused by :meth:`add_optimizer`), it is put
+        in eval mode and :meth:`train` never flips it back. ``persistent=False`` keeps it out of
+        checkpoints (weights that come from their own file); only a frozen module may be
+        non-persistent, since a trained one must be saved for resume.
+        """
+        if not trainable:
+            from reid_core.methods.frozen import freeze
+
+            frozen = freeze(module).to(self.ctx.device)
+            self._frozen[name] = frozen
+            if persistent:
+                self._modules[name] = frozen
+            else:
+                self._modules.pop(name, None)
+            return frozen
+        if not persistent:
+            raise ValueError(
+                f"add_module({name!r}): a trainable module must be persistent (checkpointed); "
+                "use trainable=False for a frozen auxiliary network"
+            )
         prepared = self.ctx.prepare(module, **prepare)
         self._modules[name] = prepared
+        self._frozen.pop(name, None)
         return prepared
 
     def add_optimizer(self, name: str, optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+        """Record ``optimizer`` (stepped, checkpointed); one holding a frozen module's parameter is refused."""
+        if self._frozen:
+            from reid_core.methods.frozen import check_no_frozen_parameters
+
+            check_no_frozen_parameters(name, optimizer, self._frozen)
         self._optimizers[name] = optimizer
         return optimizer
 
@@ -231,10 +263,15 @@ class Method(abc.ABC):
 
     def reset(self) -> None:
         """Forget the modules, optimizers and schedulers of the previous stage."""
-        self._modules, self._optimizers, self._schedulers = {}, {}, {}
+        self._modules, self._optimizers, self._schedulers, self._frozen = {}, {}, {}, {}
 
     def modules(self) -> dict[str, nn.Module]:
+        """The checkpointed modules (trainable ones and persistent frozen ones), by name."""
         return dict(self._modules)
+
+    def frozen_modules(self) -> dict[str, nn.Module]:
+        """The frozen auxiliary networks (``add_module(..., trainable=False)``), by name."""
+        return dict(self._frozen)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return dict(self._optimizers)
@@ -250,7 +287,9 @@ class Method(abc.ABC):
         """Restore what ``state_dict`` returned."""
 
     def train(self, mode: bool = True) -> None:
-        """Put every module in train (or eval) mode."""
-        for module in self._modules.values():
-            module.train(mode)
-
+        """Put every trainable module in train (or eval) mode; frozen modules stay in eval mode."""
+        for name, module in self._modules.items():
+            if name not in self._frozen:
+                module.train(mode)
+        for module in self._frozen.values():
+            module.eval()

@@ -20,6 +20,9 @@ from torch import nn
 
 from reid_core.config import increasing_epochs, non_negative, one_of, positive
 from reid_core.methods.base import Method, Stage, StepContext
+from reid_core.optim import warmup_multistep, warmup_multistep_lr
+
+__all__ = ["Baseline", "BaselineConfig", "BaselineModel", "warmup_multistep"]
 
 
 @attrs.frozen
@@ -95,19 +98,6 @@ class BaselineModel(nn.Module):
         return f, f_bn, logits
 
 
-def warmup_multistep(warmup_epochs: int, warmup_factor: float, milestones: tuple[int, ...], gamma: float) -> Any:
-    """The BoT schedule as a factor of the base learning rate, per epoch (for ``LambdaLR``)."""
-
-    def factor(epoch: int) -> float:
-        warm = 1.0
-        if epoch < warmup_epochs:
-            alpha = epoch / warmup_epochs
-            warm = warmup_factor * (1 - alpha) + alpha
-        return warm * gamma ** sum(1 for m in milestones if epoch >= m)
-
-    return factor
-
-
 class Baseline(Method):
     """The BoT strong baseline: the reference method of reid (see the module docstring)."""
 
@@ -151,8 +141,8 @@ class Baseline(Method):
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.add_optimizer("model", optimizer)
-        schedule = warmup_multistep(cfg.warmup_epochs, cfg.warmup_factor, tuple(cfg.milestones), cfg.gamma)
-        self.add_scheduler("model", torch.optim.lr_scheduler.LambdaLR(optimizer, schedule))
+        schedule = warmup_multistep_lr(optimizer, cfg.warmup_epochs, cfg.warmup_factor, cfg.milestones, cfg.gamma)
+        self.add_scheduler("model", schedule)
         self.center_loss: nn.Module | None = None
         if cfg.center_weight > 0:
             center = CenterLoss(num_classes=num_classes, feat_dim=model.feature_dim)

@@ -24,7 +24,8 @@ class ExtractFeaturesModule(nn.Module):
 
     def __init__(self, method: Method) -> None:
         super().__init__()
-        self.parts = nn.ModuleDict({name: unwrap(m) for name, m in method.modules().items()})
+        modules = {**method.modules(), **method.frozen_modules()}  # frozen auxiliary networks run at test time too
+        self.parts = nn.ModuleDict({name: unwrap(m) for name, m in modules.items()})
         self._method = [method]  # in a list: not registered as a submodule
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
