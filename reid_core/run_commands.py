@@ -65,12 +65,20 @@ def run_cmd(method: str, output: str | None, resume: bool, **kwargs: object) -> 
 @click.argument("method")
 @_run_options
 @click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="A checkpoint written by reid run.")
+@click.option(
+    "--from",
+    "source",
+    default="reid",
+    show_default=True,
+    metavar="FORMAT",
+    help="Layout of --checkpoint: reid, or a foreign one the method converts (e.g. official: the paper's weights).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-def eval_cmd(method: str, checkpoint: str, as_json: bool, **kwargs: object) -> None:
+def eval_cmd(method: str, checkpoint: str, source: str, as_json: bool, **kwargs: object) -> None:
     """Evaluate a trained METHOD checkpoint with the data set's protocols."""
     cls = method_class(method)
     config = resolve_run_config(cls, options=parse_options(kwargs.pop("options")), **kwargs)  # type: ignore[arg-type]
     from reid_core.engine import evaluate_checkpoint
 
-    results = evaluate_checkpoint(cls, config, Path(checkpoint))
+    results = evaluate_checkpoint(cls, config, Path(checkpoint), source=source)
     click.echo(json.dumps(results, indent=2))

@@ -102,13 +102,19 @@ def format_table(metrics: dict[str, dict[str, Any]], which: str = "last") -> str
 
 
 def evaluate_checkpoint(
-    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None
+    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None, source: str = "reid"
 ) -> dict[str, dict[str, Any]]:
     """Evaluate a checkpoint written by :func:`reid_core.engine.train_run` on the data set of ``config``.
 
     The method's section and the image size come from the checkpoint's saved config (the model
     must match the weights); the data set, devices and batch sizes come from ``config``.
+
+    ``source`` other than ``reid`` names a foreign layout (``reid eval --from``), e.g. the weights
+    a paper's authors released: the method converts it (:meth:`Method.convert_checkpoint`) and the
+    whole configuration, image size included, comes from ``config`` (use the ``paper`` profile).
     """
+    if source != "reid":
+        return _evaluate_foreign(method_cls, config, Path(checkpoint), source, dataset)
     state = ckpt.load(Path(checkpoint))
     if state.get("method") != method_cls.name:
         raise EngineError(
@@ -119,6 +125,46 @@ def evaluate_checkpoint(
         section = method_cls.name.replace("-", "_")
         data = attrs.evolve(config.data, height=saved.data.height, width=saved.data.width)
         config = attrs.evolve(config, data=data, **{section: getattr(saved, section)})
+    index = int(state.get("stage_index", 0))
+    return _evaluate_loaded(method_cls, config, Path(checkpoint), dataset, index,
+                            lambda method: load_method_weights(method, state, strict=True))
+
+
+def _evaluate_foreign(
+    method_cls: type[Method], config: Any, checkpoint: Path, source: str, dataset: Any
+) -> dict[str, dict[str, Any]]:
+    formats = tuple(method_cls.checkpoint_formats)
+    if source not in formats:
+        known = ", ".join(map(repr, ("reid", *formats)))
+        raise EngineError(f"--from {source!r}: method {method_cls.name!r} reads checkpoints of {known}")
+    raw = ckpt.load_foreign(checkpoint)
+
+    def load(method: Method) -> None:
+        try:
+            converted = method.convert_checkpoint(source, raw)
+        except (KeyError, ValueError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise EngineError(f"{str(checkpoint)!r} is not a {source!r} {method_cls.name} checkpoint: {message}") from None
+        modules = method.modules()
+        unknown = sorted(set(converted) - set(modules))
+        if unknown:
+            raise EngineError(f"convert_checkpoint returned unknown module(s) {unknown}; the method has {sorted(modules)}")
+        for name, weights in converted.items():
+            try:
+                ckpt.unwrap(modules[name]).load_state_dict(weights, strict=True)
+            except RuntimeError as exc:
+                detail = " ".join(str(exc).split())[:600]
+                raise EngineError(f"{str(checkpoint)!r}: the {source!r} weights do not fit module {name!r} "
+                                  f"(check the profile/config, e.g. the backbone): {detail}") from None
+        logger.info("loaded %s weights of %s from %s", source, ", ".join(converted), checkpoint)
+
+    return _evaluate_loaded(method_cls, config, checkpoint, dataset, -1, load)  # the last stage: the final network
+
+
+def _evaluate_loaded(
+    method_cls: type[Method], config: Any, checkpoint: Path, dataset: Any, stage_index: int, load: Any
+) -> dict[str, dict[str, Any]]:
+    """Set up the method's stage ``stage_index`` (-1: the last), ``load(method)`` its weights and evaluate."""
     from reid_core.engine.context import RunContext
 
     info = distributed.setup(config.train.device)
@@ -130,10 +176,9 @@ def evaluate_checkpoint(
         method = method_cls(config, context)
         context.method = method
         stages = list(method.stages())
-        index = min(int(state.get("stage_index", 0)), len(stages) - 1)
         method.reset()
-        method.setup_stage(stages[index])
-        load_method_weights(method, state, strict=True)
+        method.setup_stage(stages[min(stage_index, len(stages) - 1)])
+        load(method)
         results = evaluate(method, context, data_set)
         if info.is_main:
             logger.info("results:\n%s", format_table(results, "last"))
