@@ -77,6 +77,8 @@ def common_parser(description: str, *, seeds: Sequence[int] = (1, 2)) -> argpars
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--readme", type=Path, help="replace this file's ablation block with the table")
     parser.add_argument("--cache-dir", help="synthetic image cache (default: the generator's)")
+    parser.add_argument("--only", nargs="+", metavar="ARM",
+                        help="run only these arms (e.g. one more arm in a second process); the table shows them only")
     return parser
 
 
@@ -91,7 +93,8 @@ def run_arm(
     done = folder / "run.json"
     if done.is_file():
         saved = json.loads(done.read_text())
-        return RunResult(dial, seed, arm.name, saved["metrics"], saved["seconds"], saved.get("extra", {}), arm.report)
+        values = extra(folder) if extra else saved.get("extra", {})  # recomputed: cheap, and follows the script
+        return RunResult(dial, seed, arm.name, saved["metrics"], saved["seconds"], values, arm.report)
     cls = method_class(arm.method)
     config = resolve_run_config(cls, dataset=arm.dataset, profile=arm.profile, sets=list(arm.sets),
                                 options=options, device=device, seed=seed)
@@ -223,3 +226,24 @@ def replace_block(path: Path, name: str, text: str) -> None:
     head, rest = content.split(start, 1)
     _, tail = rest.split(end, 1)
     path.write_text(f"{head}{start}\n{text}{end}{tail}")
+
+
+def sweep(
+    name: str, args: argparse.Namespace, dials: Sequence[Dial], arms: Callable[[Dial, int, Path], list[Arm]],
+    columns: Sequence[tuple[str, Column, int]], *, base_options: dict[str, str], budget: str,
+    extra: Callable[[Path], dict[str, float]] | None = None,
+) -> str:
+    """Run the grid with the :func:`common_parser` options ``args`` and write the report; returns the markdown."""
+    options = dict(base_options)
+    if args.cache_dir:
+        options["cache_dir"] = args.cache_dir
+    if args.only:
+        chosen = set(args.only)
+        every = arms
+
+        def arms(dial: Dial, seed: int, folder: Path) -> list[Arm]:
+            return [arm for arm in every(dial, seed, folder) if arm.name in chosen]
+
+    results = run_grid(dials, args.seeds, arms, args.out, base_options=options, device=args.device, extra=extra)
+    table = markdown_table(results, columns, dial_name="dial")
+    return write_report(name, args.out, results, table, seeds=args.seeds, budget=budget, readme=args.readme)

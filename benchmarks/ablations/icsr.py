@@ -8,9 +8,13 @@ camera shifts the appearance of every image, so that global clusters split or mi
 Per dial value and seed, stage 1 (one cluster-contrast run per camera, the ``quick`` profile) runs once
 and every stage-2 arm starts from its partition file: ``ICSR (<order>)`` refines the global clusters
 with it (``icsr.refine_order``; the released code's order is ``sequential``), ``no refinement`` does not.
+With ``--oracle``, ``ICSR, true local partitions`` refines with the ground-truth identities as the local
+partitions (a diagnostic: the refinement with perfect stage-1 partitions).
 Metrics: R@1 and mAP (``market`` protocol) at the last epoch, and the pseudo labels of the last epoch
 against the true identities (pairwise precision and recall over the labelled images, recall counting
-removed images as misses, coverage = share of images with a label), from the run's ``log.txt``.
+removed images as misses, coverage = share of images with a label), from the run's ``log.txt``, and the
+quality of the stage-1 partitions the refinement used (mean over cameras of the kept epoch's pairwise
+precision and recall).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Arm, Dial, common_parser, markdown_table, run_grid, write_report
+from _common import Arm, Dial, common_parser, sweep
 
 COLUMNS = [
     ("R@1", ("market", "rank1"), 1),
@@ -31,18 +35,50 @@ COLUMNS = [
     ("recall incl. removed", (None, "recall_all"), 3),
     ("coverage", (None, "coverage"), 3),
     ("clusters", (None, "clusters"), 0),
+    ("local precision", (None, "local_precision"), 3),
+    ("local recall", (None, "local_recall"), 3),
 ]
-LINE = re.compile(r"\[icsr\] inter epoch \d+: (.*?) \(")
+LINE = re.compile(r"\[icsr\] (inter|intra-cam\d+) epoch \d+: (.*?) \(")
+ORACLE = "ICSR, true local partitions"
+
+
+def _log_lines(folder: Path) -> list[tuple[str, dict[str, float]]]:
+    log = folder / "log.txt"
+    found = LINE.findall(log.read_text()) if log.is_file() else []
+    return [(stage, {k: float(v) for k, v in (item.rsplit(" ", 1) for item in text.split(", "))})
+            for stage, text in found]
 
 
 def label_quality(folder: Path) -> dict[str, float]:
-    """The ``key value`` pairs of the last ``[icsr] inter epoch`` line of the run's log (empty for stage 1)."""
-    log = folder / "log.txt"
-    lines = LINE.findall(log.read_text()) if log.is_file() else []
-    if not lines:
+    """The last ``[icsr] inter epoch`` line of a stage-2 run, and the stage-1 partitions it refined with."""
+    inter = [values for stage, values in _log_lines(folder) if stage == "inter"]
+    if not inter:
         return {}
-    pairs = (item.rsplit(" ", 1) for item in lines[-1].split(", "))
-    return {key: float(value) for key, value in pairs}
+    out = dict(inter[-1])
+    if folder.name == ORACLE:
+        out.update(local_precision=1.0, local_recall=1.0)
+    elif folder.name.startswith("ICSR"):
+        best: dict[str, dict[str, float]] = {}  # per camera: the epoch with the best silhouette (the kept one)
+        for stage, values in _log_lines(folder.parent / "stage1"):
+            if stage not in best or values["silhouette"] > best[stage]["silhouette"]:
+                best[stage] = values
+        if best:
+            out["local_precision"] = sum(v["precision"] for v in best.values()) / len(best)
+            out["local_recall"] = sum(v["recall"] for v in best.values()) / len(best)
+    return out
+
+
+def write_true_partitions(path: Path, options: dict[str, str]) -> None:
+    """A ``local_labels.json`` whose local clusters are the true identities (the ``--oracle`` arm)."""
+    from reid_plugin_icsr.partition import write_partitions
+
+    from reid_core.plugins import get_registry
+
+    dataset = get_registry("datasets").create("synthetic", None, **options)
+    partitions: dict[int, dict[str, int]] = {}
+    for sample in dataset.train:
+        partitions.setdefault(int(sample.camid), {})[sample.key] = int(sample.pid)
+    write_partitions(path, partitions)
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -50,6 +86,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--styles", type=float, nargs="+", default=[0.0, 0.3], help="camera_style values")
     parser.add_argument("--orders", nargs="+", default=["sequential"], choices=["sequential", "simultaneous"],
                         help="refinement orders to run as arms")
+    parser.add_argument("--oracle", action="store_true", help="add the arm with the true identities as local partitions")
     parser.add_argument("--ids", type=int, default=100, help="train (and test) identities of synthetic")
     parser.add_argument("--size", type=int, nargs=2, default=[128, 64], metavar=("H", "W"))
     parser.add_argument("--intra", type=int, nargs=2, default=[2, 4], metavar=("EPOCHS", "ITERS"),
@@ -70,16 +107,16 @@ def main(argv: list[str] | None = None) -> str:
         out += [Arm(f"ICSR ({order})", "icsr", (*inter, f"icsr.local_labels={partitions}",
                                                 f"icsr.refine_order={order}"), profile="quick")
                 for order in args.orders]
+        if args.oracle:
+            oracle = folder / "true_local_labels.json"
+            write_true_partitions(oracle, {**base, **dict(dial.options), **cache})
+            out.append(Arm(ORACLE, "icsr", (*inter, f"icsr.local_labels={oracle}"), profile="quick"))
         out.append(Arm("no refinement", "icsr", (*inter, "icsr.refine=false"), profile="quick"))
         return out
 
-    dials = [Dial(f"camera_style={style:g}", (("camera_style", f"{style:g}"),)) for style in args.styles]
     base = {"ids": str(args.ids), "height": str(args.size[0]), "width": str(args.size[1])}
-    if args.cache_dir:
-        base["cache_dir"] = args.cache_dir
-    results = run_grid(dials, args.seeds, arms, args.out, base_options=base, device=args.device,
-                       extra=label_quality)
-    table = markdown_table(results, COLUMNS, dial_name="dial")
+    cache = {"cache_dir": args.cache_dir} if args.cache_dir else {}
+    dials = [Dial(f"camera_style={style:g}", (("camera_style", f"{style:g}"),)) for style in args.styles]
     budget_text = (
         f"synthetic (Market-like, 6 cameras) with {args.ids} train and {args.ids} test ids, "
         f"{args.size[0]}x{args.size[1]} generated; `quick` profile (ResNet-18 of width 16 from scratch, 64x32, "
@@ -87,8 +124,7 @@ def main(argv: list[str] | None = None) -> str:
         f"value and seed and shared by the arms; stage 2: {args.inter[0]} epochs x {args.inter[1]} iterations; "
         f"extra: {' '.join(args.sets) or 'none'}."
     )
-    return write_report("icsr", args.out, results, table, seeds=args.seeds, budget=budget_text, readme=args.readme)
-
+    return sweep("icsr", args, dials, arms, COLUMNS, base_options=base, budget=budget_text, extra=label_quality)
 
 if __name__ == "__main__":
     print(main())
