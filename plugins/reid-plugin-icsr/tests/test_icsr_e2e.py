@@ -33,8 +33,8 @@ def _config(root: Path, **icsr: Any) -> Any:
         "data": {"dataset": "market1501", "root": str(root), "height": 32, "width": 16, "batch_size": 4,
                  "num_instances": 2, "num_workers": 0, "eval_batch_size": 16},
         "train": {"device": "cpu", "seed": 1, "log_every": 50},
-        "icsr": {"intra_arch": "resnet18", "inter_arch": "resnet18", "pretrained": "none", "backbone_width": 8, "intra_epochs": 2,
-                 "intra_iters": 1, "inter_epochs": 2, "inter_iters": 2, "k1": 4, "k2": 2, "intra_ratio": 2,
+        "icsr": {"intra_arch": "resnet18", "inter_arch": "resnet18", "pretrained": "none", "backbone_width": 8,
+                 "intra_epochs": 2, "intra_iters": 1, "inter_epochs": 2, "inter_iters": 2, "k1": 4, "k2": 2, "intra_ratio": 2,
                  "inter_ratio": 2, "infomap_k": 4, "infomap_min_sim": 0.0, "infomap_min_size": 1, **icsr},
     }
     return cfg.resolve(run_cls, layers)
