@@ -77,6 +77,7 @@ def common_parser(description: str, *, seeds: Sequence[int] = (1, 2)) -> argpars
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--readme", type=Path, help="replace this file's ablation block with the table")
     parser.add_argument("--cache-dir", help="synthetic image cache (default: the generator's)")
+    parser.add_argument("--block", help="name of the README block (<!-- ablation:NAME start -->; default: the script's)")
     parser.add_argument("--only", nargs="+", metavar="ARM",
                         help="run only these arms (e.g. one more arm in a second process); the table shows them only")
     return parser
@@ -246,4 +247,5 @@ def sweep(
 
     results = run_grid(dials, args.seeds, arms, args.out, base_options=options, device=args.device, extra=extra)
     table = markdown_table(results, columns, dial_name="dial")
-    return write_report(name, args.out, results, table, seeds=args.seeds, budget=budget, readme=args.readme)
+    return write_report(args.block or name, args.out, results, table, seeds=args.seeds, budget=budget,
+                        readme=args.readme)
