@@ -148,12 +148,21 @@ def check_run(
     return Preflight(config=config, dataset=dataset, folder=folder)
 
 
-def check_eval(method_cls: type[Method], config: Any, checkpoint: Path, *, all_images: bool = False) -> Any:
-    """``reid eval``'s checks: the checkpoint is this method's and finite, the data set loads and its
-    test images open. Returns the data set (``None`` under ``torchrun``)."""
-    from reid_core.engine.evaluate import load_for_eval
+def check_eval(
+    method_cls: type[Method], config: Any, checkpoint: Path, *, all_images: bool = False, source: str = "reid"
+) -> Any:
+    """``reid eval``'s checks: the checkpoint is this method's and finite (or, with ``--from``, a
+    layout the method converts, readable without unpickling code), the data set loads and its test
+    images open. Returns the data set (``None`` under ``torchrun``)."""
+    from reid_core.engine.evaluate import check_foreign_format, load_for_eval
 
-    load_for_eval(method_cls, Path(checkpoint))
+    if source == "reid":
+        load_for_eval(method_cls, Path(checkpoint))
+    else:
+        from reid_core.engine import checkpoint as ckpt
+
+        check_foreign_format(method_cls, source)
+        ckpt.load_foreign(Path(checkpoint))
     dataset = load_dataset(config)
     if dataset is not None:
         check_images(dataset, (["train"] if all_images else []) + eval_splits(dataset))
@@ -222,14 +231,17 @@ def load_dataset_for_plan(config: Any) -> Any:
     return load(config)
 
 
-def plan_eval(method_cls: type[Method], config: Any, checkpoint: Path, dataset: Any) -> str:
+def plan_eval(method_cls: type[Method], config: Any, checkpoint: Path, dataset: Any, source: str = "reid") -> str:
     """The one-line plan of ``reid eval``: the checkpoint, what it was trained on, and the test splits."""
     from reid_core.engine import checkpoint as ckpt
 
     if dataset is None:
         dataset = load_dataset_for_plan(config)
-    state = ckpt.load(Path(checkpoint))
-    trained_on = ckpt.run_identity(state, type(config))["dataset"] or "?"
+    if source == "reid":
+        state = ckpt.load(Path(checkpoint))
+        trained_on = ckpt.run_identity(state, type(config))["dataset"] or "?"
+    else:  # foreign weights carry no reid metadata
+        state, trained_on = {"epoch": f"? ({source} layout)"}, "?"
     sizes = ", ".join(f"{name} {len(dataset.split(name))} images" for name in eval_splits(dataset))
     transfer = " (cross-domain)" if trained_on not in ("?", config.data.dataset) else ""
     return (

@@ -119,22 +119,30 @@ def _run_trials(
 @click.argument("method")
 @_run_options
 @click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="A checkpoint written by reid run.")
+@click.option(
+    "--from",
+    "source",
+    default="reid",
+    show_default=True,
+    metavar="FORMAT",
+    help="Layout of --checkpoint: reid, or a foreign one the method converts (e.g. official: the paper's weights).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.option("--dry-run", is_flag=True, help="Check the checkpoint and the data, print the plan; evaluate nothing.")
-def eval_cmd(method: str, checkpoint: str, as_json: bool, dry_run: bool, **kwargs: object) -> None:
+def eval_cmd(method: str, checkpoint: str, source: str, as_json: bool, dry_run: bool, **kwargs: object) -> None:
     """Evaluate a trained METHOD checkpoint with the data set's protocols (also on another data set)."""
     from reid_core import preflight
 
     cls = method_class(method)
     config = resolve_run_config(cls, **_parsed(kwargs))  # type: ignore[arg-type]
-    dataset = preflight.check_eval(cls, config, Path(checkpoint), all_images=dry_run)
+    dataset = preflight.check_eval(cls, config, Path(checkpoint), all_images=dry_run, source=source)
     if dry_run:
-        click.echo(preflight.plan_eval(cls, config, Path(checkpoint), dataset))
+        click.echo(preflight.plan_eval(cls, config, Path(checkpoint), dataset, source=source))
         return
     from reid_core.engine import evaluate_checkpoint
     from reid_core.engine.evaluate import format_table
 
-    results = evaluate_checkpoint(cls, config, Path(checkpoint), dataset=dataset)
+    results = evaluate_checkpoint(cls, config, Path(checkpoint), dataset=dataset, source=source)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, only rank 0 prints
         return
     if not as_json:

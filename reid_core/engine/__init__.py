@@ -5,6 +5,7 @@
 context (:class:`StepRunner`). See ``docs/engine.md``.
 """
 
+from reid_core.engine.checkpoint import unwrap
 from reid_core.engine.context import EpochLoader, RunContext
 from reid_core.engine.errors import EngineError, NonFiniteLossError
 from reid_core.engine.evaluate import evaluate_checkpoint
@@ -20,4 +21,5 @@ __all__ = [
     "StepRunner",
     "evaluate_checkpoint",
     "train_run",
+    "unwrap",
 ]

@@ -178,6 +178,37 @@ def check_finite_weights(state: dict[str, Any], path: Path) -> None:
                 )
 
 
+def _numpy_scalar_globals() -> list[Any]:
+    """NumPy scalar and dtype classes, allowed when a foreign checkpoint stores e.g. ``rank1`` as a
+    ``numpy.float64`` (pickled by NumPy 1.x as ``numpy.core.multiarray.scalar``, by 2.x as ``numpy._core``)."""
+    core = getattr(np, "_core", None) or np.core
+    scalar = core.multiarray.scalar
+    allowed: list[Any] = [scalar, (scalar, "numpy.core.multiarray.scalar"), np.dtype]
+    dtypes = getattr(np, "dtypes", None)
+    if dtypes is not None:
+        allowed += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType") and isinstance(getattr(dtypes, n), type)]
+    return allowed
+
+
+def load_foreign(path: Path) -> dict[str, Any]:
+    """Read a checkpoint written by another code base (``reid eval --from``), still without unpickling code.
+
+    Tensors, plain values and NumPy scalars/dtypes are allowed; anything else is a clear error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EngineError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        with torch.serialization.safe_globals(_numpy_scalar_globals()):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise EngineError(f"checkpoint {str(path)!r} cannot be read safely (weights_only=True): {first}") from None
+    if not isinstance(state, dict):
+        raise EngineError(f"checkpoint {str(path)!r} holds a {type(state).__name__}, not a dict of state dicts")
+    return state
+
+
 # -- random number generators ---------------------------------------------------------------------
 def rng_state() -> dict[str, Any]:
     """Python, NumPy, torch (and CUDA) generator states, as tensors and plain values."""

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from reid_core.engine import distributed
 from reid_core.engine.distributed import DistInfo
+from reid_core.engine.errors import EngineError
 from reid_core.progress import Progress
 
 if TYPE_CHECKING:
@@ -214,8 +215,13 @@ class RunContext:
         if not keep:
             raise ValueError("train_loader: every sample is labelled -1; nothing to train on")
         pids = [labels[i] if labels is not None else samples[i].pid for i in keep]
+        if batch_size % self.world_size:
+            raise EngineError(
+                f"data.batch_size = {batch_size} is the global batch and must split evenly over the "
+                f"{self.world_size} processes; use a multiple of {self.world_size}"
+            )
         dataset = ImageDataset(samples, transform, labels=labels)
-        per_rank = max(batch_size // self.world_size, 1)
+        per_rank = batch_size // self.world_size
         inner = build_sampler(
             sampler,
             pids=pids,

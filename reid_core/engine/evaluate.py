@@ -125,13 +125,19 @@ def load_for_eval(method_cls: type[Method], checkpoint: Path) -> dict[str, Any]:
 
 
 def evaluate_checkpoint(
-    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None
+    method_cls: type[Method], config: Any, checkpoint: Path, *, dataset: Any = None, source: str = "reid"
 ) -> dict[str, dict[str, Any]]:
     """Evaluate a checkpoint written by :func:`reid_core.engine.train_run` on the data set of ``config``.
 
     The method's section and the image size come from the checkpoint's saved config (the model
     must match the weights); the data set, devices and batch sizes come from ``config``.
+
+    ``source`` other than ``reid`` names a foreign layout (``reid eval --from``), e.g. the weights
+    a paper's authors released: the method converts it (:meth:`Method.convert_checkpoint`) and the
+    whole configuration, image size included, comes from ``config`` (use the ``paper`` profile).
     """
+    if source != "reid":
+        return _evaluate_foreign(method_cls, config, Path(checkpoint), source, dataset)
     state = load_for_eval(method_cls, Path(checkpoint))
     if state.get("config"):
         try:
@@ -141,6 +147,61 @@ def evaluate_checkpoint(
         section = method_cls.name.replace("-", "_")
         data = attrs.evolve(config.data, height=saved.data.height, width=saved.data.width)
         config = attrs.evolve(config, data=data, **{section: getattr(saved, section)})
+
+    def load(method: Method) -> None:
+        skipped = restore_for_inference(method, state, path=checkpoint, test_only=True)
+        if skipped and method.ctx.dist.is_main:
+            trained_on = ckpt.run_identity(state, type(config))["dataset"] or "another data set"
+            logger.info("cross-domain evaluation (trained on %s, tested on %s): ignored training-only weights %s",
+                        trained_on, config.data.dataset, ", ".join(skipped))
+
+    return _evaluate_loaded(method_cls, config, Path(checkpoint), dataset, load)
+
+
+def check_foreign_format(method_cls: type[Method], source: str) -> None:
+    """``--from source`` names a layout the method converts, else an :class:`EngineError` listing them."""
+    formats = tuple(method_cls.checkpoint_formats)
+    if source not in formats:
+        known = ", ".join(map(repr, ("reid", *formats)))
+        raise EngineError(f"--from {source!r}: method {method_cls.name!r} reads checkpoints of {known}")
+
+
+def _evaluate_foreign(
+    method_cls: type[Method], config: Any, checkpoint: Path, source: str, dataset: Any
+) -> dict[str, dict[str, Any]]:
+    check_foreign_format(method_cls, source)
+    raw = ckpt.load_foreign(checkpoint)
+
+    def load(method: Method) -> None:
+        stages = list(method.stages())
+        method.reset()
+        method.setup_stage(stages[-1])  # the last stage: the final network
+        try:
+            converted = method.convert_checkpoint(source, raw)
+        except (KeyError, ValueError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise EngineError(f"{str(checkpoint)!r} is not a {source!r} {method_cls.name} checkpoint: {message}") from None
+        modules = method.modules()
+        unknown = sorted(set(converted) - set(modules))
+        if unknown:
+            raise EngineError(f"convert_checkpoint returned unknown module(s) {unknown}; the method has {sorted(modules)}")
+        for name, weights in converted.items():
+            try:
+                ckpt.unwrap(modules[name]).load_state_dict(weights, strict=True)
+            except RuntimeError as exc:
+                detail = " ".join(str(exc).split())[:600]
+                raise EngineError(f"{str(checkpoint)!r}: the {source!r} weights do not fit module {name!r} "
+                                  f"(check the profile/config, e.g. the backbone): {detail}") from None
+        method.train(False)
+        logger.info("loaded %s weights of %s from %s", source, ", ".join(converted), checkpoint)
+
+    return _evaluate_loaded(method_cls, config, checkpoint, dataset, load)
+
+
+def _evaluate_loaded(
+    method_cls: type[Method], config: Any, checkpoint: Path, dataset: Any, load: Any
+) -> dict[str, dict[str, Any]]:
+    """Build the method, let ``load(method)`` set up its stage and weights, and evaluate."""
     from reid_core.engine.context import RunContext
 
     info = distributed.setup(config.train.device)
@@ -151,11 +212,7 @@ def evaluate_checkpoint(
         context = RunContext(config, data_set, info, Path(checkpoint).parent)
         method = method_cls(config, context)
         context.method = method
-        skipped = restore_for_inference(method, state, path=checkpoint, test_only=True)
-        if skipped and info.is_main:
-            trained_on = ckpt.run_identity(state, type(config))["dataset"] or "another data set"
-            logger.info("cross-domain evaluation (trained on %s, tested on %s): ignored training-only weights %s",
-                        trained_on, config.data.dataset, ", ".join(skipped))
+        load(method)
         results = evaluate(method, context, data_set)
         if info.is_main:
             logger.info("results:\n%s", format_table(results, "last"))

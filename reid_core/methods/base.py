@@ -141,6 +141,9 @@ class Method(abc.ABC):
         one-line message naming the key and the fix. The default checks nothing.
         """
         return None
+    #: Foreign checkpoint layouts :meth:`convert_checkpoint` reads (``reid eval METHOD --from NAME``),
+    #: e.g. ``("official",)`` for the weights released with a paper.
+    checkpoint_formats: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, context: Context) -> None:
         self.config = config
@@ -278,6 +281,18 @@ class Method(abc.ABC):
 
     def schedulers(self) -> dict[str, Any]:
         return dict(self._schedulers)
+
+    def convert_checkpoint(self, source: str, state: dict[str, Any]) -> dict[str, dict[str, torch.Tensor]]:
+        """Map a foreign checkpoint onto this method's modules: ``{module name: state dict}``.
+
+        Called by ``reid eval METHOD --from SOURCE`` (``source`` is one of :attr:`checkpoint_formats`)
+        after ``setup_stage`` of the last stage, with the file as loaded (``weights_only``). The engine
+        loads each returned state dict strictly into the module registered under that name; modules
+        left out keep their initial weights, so return at least what evaluation uses. A layout that
+        does not fit raises ``ValueError`` (or ``KeyError``) naming the keys that are missing or
+        unexpected; the engine shows it as a one-line error with the file name.
+        """
+        raise NotImplementedError(f"method {self.name!r} converts no foreign checkpoints")
 
     def state_dict(self) -> dict[str, Any]:
         """Extra state to checkpoint (memory banks, pseudo labels): tensors and plain values only."""

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reid_core.engine import unwrap
 from reid_core.methods import Method, Stage, StepContext
 from reid_plugin_aim.config import PROFILES, AIMConfig
 from reid_plugin_aim.losses import ClothesAdversarialLoss, CosineCrossEntropy, pid_to_clothes, symmetric_kl
@@ -71,6 +72,7 @@ class AIM(Method):
     default_dataset = "synthetic-cc"
     manual_optimization = True
     eval_metric = "cosine"
+    checkpoint_formats = ("official",)
 
     # -- building ---------------------------------------------------------------------------------
     def _train_labels(self) -> tuple[int, int, torch.Tensor]:
@@ -163,16 +165,17 @@ class AIM(Method):
         h = self.fuse(fmap, clothing_map)
         o, o2, o3 = self.classifier(f), self.clothes_classifier2(g), self.classifier(h)
 
-        # 2. delta_A update (its stale L_adv gradients of the last iteration are dropped first,
-        #    as the official optimizer_cc.zero_grad() does)
-        self.clothes_classifier.zero_grad(set_to_none=True)
+        # 2. delta_A update with L_cloA only (its gradients accumulate over micro-batches under
+        #    train.accumulate; nothing else ever writes delta_A's gradients, see step 3)
         loss_clo_a = self.clothes_loss(self.clothes_classifier(f.detach()), clothes)
         if on:
             step.optimize({"clothes_a": loss_clo_a}, "clothes")
         logged["clothes_a"] = loss_clo_a.detach()
 
-        # 3. delta_A(f) with the updated delta_A, gradient to f
-        new_pred_clothes = self.clothes_classifier(f)
+        # 3. delta_A(f) with the updated delta_A, gradient to f only. The official code lets L_adv's
+        #    gradient reach delta_A and drops it with optimizer_cc.zero_grad() at the next iteration;
+        #    detaching the weights is the same update and keeps accumulated L_cloA gradients intact.
+        new_pred_clothes = self._delta_a_on(f)
 
         # 4. bias branch
         bias_losses = {"clothes_c": self.clothes_loss(o2, clothes)}
@@ -192,6 +195,31 @@ class AIM(Method):
 
         logged.update({k: v.detach() for k, v in {**bias_losses, **main_losses}.items()})
         return logged
+
+    def _delta_a_on(self, features: torch.Tensor) -> torch.Tensor:
+        """``delta_A(features)`` with delta_A's weights detached: cosines with a gradient to ``features`` only."""
+        weight = unwrap(self.clothes_classifier).weight.detach()
+        return F.linear(F.normalize(features, dim=1), F.normalize(weight, dim=1))
+
+    # -- official checkpoints -----------------------------------------------------------------------
+    def convert_checkpoint(self, source: str, state: dict[str, Any]) -> dict[str, dict[str, torch.Tensor]]:
+        """The released AIM checkpoint (``BoomShakaY/AIM-CCReID``) as state dicts of this method's modules.
+
+        See :mod:`reid_plugin_aim.official`; ``source`` is one of :attr:`checkpoint_formats`.
+        """
+        from reid_plugin_aim.official import from_official
+
+        converted = from_official(state)
+        # the classifiers are sized by this data set's train ids/clothes; evaluation never uses them,
+        # so weights for another split (e.g. LTCC weights evaluated on PRCC) are left out, not refused
+        for name in ("classifier", "clothes_classifier", "clothes_classifier2"):
+            weight = converted.get(name, {}).get("weight")
+            mine = unwrap(self.modules()[name]).weight
+            if weight is not None and tuple(weight.shape) != tuple(mine.shape):
+                log.warning("official %s is %s, this data set's is %s: left at its initial weights (unused at test)",
+                            name, tuple(weight.shape), tuple(mine.shape))
+                converted.pop(name)
+        return converted
 
     # -- test features ----------------------------------------------------------------------------
     @torch.no_grad()

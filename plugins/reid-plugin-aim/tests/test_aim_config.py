@@ -24,10 +24,10 @@ def test_defaults_are_the_official_recipe() -> None:
     assert (c.part_dim, c.attention_maps) == (256, 8)
 
 
-def test_paper_profile_is_384x192_with_4_ids_x_8_images() -> None:
+def test_paper_profile_is_384x192_with_a_global_batch_of_2_x_4_ids_x_8_images() -> None:
     run = resolve(PROFILES["paper"])
     assert (run.data.height, run.data.width) == (384, 192)
-    assert (run.data.batch_size, run.data.num_instances) == (32, 8)
+    assert (run.data.batch_size, run.data.num_instances) == (64, 8)  # the official 2 GPUs x 32
     assert run.train.amp == "off"
     assert run.aim == AIMConfig()
 

@@ -11,6 +11,7 @@ import pytest
 import reid_plugin_aim.method as aim_method
 import torch
 from click.testing import CliRunner
+from official_layout import write_official
 from reid_plugin_aim.method import AIM, MODULE_NAMES
 
 from reid_core.cli import build_cli
@@ -133,6 +134,33 @@ def test_synthetic_cc_trains_resumes_and_reevaluates(tmp_path: Path) -> None:
     result = run_method_smoke("aim", "cloth-changing", sets=TINY, output_dir=tmp_path / "run")
     assert result.resumed and set(result.metrics) == {"cloth-changing", "standard", "same-clothes"}
     assert {"loss/cal", "loss/kl"} <= set(result.history[1]) and "loss/kl" not in result.history[0]
+
+
+def test_reid_eval_from_official_weights(
+    prcc_root: Path, prcc_run: tuple[Any, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    _, out, metrics = prcc_run
+    state = torch.load(out / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+    official = write_official(state["modules"], tmp_path / "aim_prcc_official.pth.tar")
+    base = ["eval", "aim", "--dataset", "prcc", "--root", str(prcc_root), "--device", "cpu", "--profile", "quick",
+            *[a for s in TINY for a in ("--set", s)], "--json"]
+    result = CliRunner().invoke(build_cli(get_plugin_manager()), [*base, "--checkpoint", str(official),
+                                                                  "--from", "official"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output[result.output.index("{"):])
+    for key in metrics:
+        assert printed[key]["rank1"] == pytest.approx(metrics[key]["last"]["rank1"])
+        assert printed[key]["mAP"] == pytest.approx(metrics[key]["last"]["mAP"])
+    # a reid checkpoint is not the official layout: a one-line error naming the keys
+    result = CliRunner().invoke(build_cli(get_plugin_manager()), [*base, "--checkpoint",
+                                                                  str(out / "checkpoints" / "last.pt"),
+                                                                  "--from", "official"])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "no 'model_state_dict'" in result.output and "'modules'" in result.output
+    result = CliRunner().invoke(build_cli(get_plugin_manager()), [*base, "--checkpoint", str(official),
+                                                                  "--from", "torchreid"])
+    assert "Error:" in result.output and "reads checkpoints of 'reid', 'official'" in result.output
+
 
 
 def test_nan_in_an_aim_loss_stops_the_run_and_names_it(

@@ -62,8 +62,8 @@ def make_method(**aim: Any) -> AIM:
     return method
 
 
-def make_batch() -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(1)
+def make_batch(seed: int = 1) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
     pids = torch.arange(NUM_IDS).repeat_interleave(2)
     clothes = pids * CLOTHES_PER_ID + torch.tensor([0, 1] * NUM_IDS)
     return {"img": torch.randn(len(pids), 3, 32, 16, generator=g), "pid": pids, "clothes_id": clothes}
@@ -239,3 +239,37 @@ def test_optional_pair_loss_is_a_weighted_cosine_triplet_on_f() -> None:
     out = run_step(method, epoch=0)
     assert set(out) == {"clothes_a", "clothes_c", "id", "pair"}
     assert torch.isfinite(out["pair"]) and out["pair"] >= 0
+
+
+def test_delta_a_gradients_accumulate_over_micro_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    method = make_method(start_epoch=0)
+    batches = [make_batch(1), make_batch(2)]
+    weight = method.clothes_classifier.weight
+    expected = torch.zeros_like(weight)
+    for batch in batches:  # nothing steps before the second micro-batch: same weights for both
+        _, f = method.model(batch["img"])
+        loss = method.clothes_loss(method.clothes_classifier(f.detach()), batch["clothes_id"])
+        expected += torch.autograd.grad(loss, weight)[0] / len(batches)
+    seen: list[torch.Tensor] = []
+    optimizer = method.optimizers()["clothes"]
+    real_step = optimizer.step
+    monkeypatch.setattr(optimizer, "step", lambda *a, **k: (seen.append(weight.grad.clone()), real_step(*a, **k))[1])
+    runner = StepRunner(method.optimizers, amp="off", device=torch.device("cpu"), accumulate=2)
+    for iteration, batch in enumerate(batches):
+        runner.begin(epoch=0, stage_epoch=0, iteration=iteration, global_step=iteration, iterations=2)
+        method.training_step(batch, runner)
+        runner.end()
+    assert len(seen) == 1  # one delta_A step for the two micro-batches
+    torch.testing.assert_close(seen[0], expected, rtol=1e-4, atol=1e-7)
+
+
+def test_adversarial_and_kl_terms_send_no_gradient_to_delta_a() -> None:
+    method = make_method(start_epoch=0)
+    runner = StepRunner(method.optimizers, amp="off", device=torch.device("cpu"), accumulate=4)
+    runner.begin(epoch=0, stage_epoch=0, iteration=0, global_step=0, iterations=4)
+    batch = make_batch()
+    method.training_step(batch, runner)  # not an update step: gradients stay
+    _, f = method.model(batch["img"])
+    loss = method.clothes_loss(method.clothes_classifier(f.detach()), batch["clothes_id"]) / 4
+    only_clo_a = torch.autograd.grad(loss, method.clothes_classifier.weight)[0]
+    torch.testing.assert_close(method.clothes_classifier.weight.grad, only_clo_a, rtol=1e-4, atol=1e-8)

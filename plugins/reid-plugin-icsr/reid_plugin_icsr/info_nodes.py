@@ -15,11 +15,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["KnnGraph", "infomap_modules", "information_nodes", "knn_graph", "select_nodes"]
+__all__ = ["InfomapMissing", "KnnGraph", "infomap_modules", "information_nodes", "knn_graph", "select_nodes"]
 
 log = logging.getLogger(__name__)
 
 SELECTIONS = ("argmax", "last_above_mean")
+
+INFOMAP_MISSING = (
+    "icsr: the refinement needs the 'infomap' package (a dependency of reid-plugin-icsr): "
+    "pip install 'infomap>=2'; or --set icsr.infomap_fallback=true to pick the information nodes per "
+    "global cluster instead (not the paper's method)"
+)
+
+
+class InfomapMissing(ImportError):
+    """The ``infomap`` package is not installed and no fallback was asked for."""
 
 
 @attrs.frozen
@@ -101,7 +111,9 @@ def select_nodes(modules: np.ndarray, scores: np.ndarray, rule: str = "argmax") 
     """At most one information node per module, always with a score above the mean over all nodes.
 
     ``argmax``: the highest-score member (ties: lowest index). ``last_above_mean``: the released
-    code's choice, the last member in index order whose score is above the mean.
+    code's choice, the last member in index order whose score is above the mean. The nodes come in
+    the order of their modules' first member (lowest index), the order of the released code's
+    ``information_node`` dict, which the sequential refinement follows.
     """
     if rule not in SELECTIONS:
         raise ValueError(f"information-node rule must be one of {SELECTIONS}, got {rule!r}")
@@ -109,7 +121,8 @@ def select_nodes(modules: np.ndarray, scores: np.ndarray, rule: str = "argmax") 
     scores = np.asarray(scores, dtype=np.float64)
     mean = float(scores.mean()) if scores.size else 0.0
     nodes = []
-    for module in np.unique(modules[modules >= 0]).tolist():
+    ids, first = np.unique(modules[modules >= 0], return_index=True)
+    for module in ids[np.argsort(first, kind="stable")].tolist():
         members = np.nonzero((modules == module) & (scores > mean))[0]
         if members.size == 0:
             continue
@@ -126,16 +139,17 @@ def information_nodes(
 ) -> tuple[list[int], np.ndarray]:
     """The information nodes of ``features`` and the Infomap modules they came from.
 
-    Without the ``infomap`` package, ``fallback_modules`` (e.g. the global clusters) stand in for
-    the Infomap modules, with the same size filter and node rule (spec §12); if it is ``None`` the
-    ``ImportError`` says how to install the package.
+    Without the ``infomap`` package this is an :class:`InfomapMissing` error naming the package and
+    the install command, unless ``fallback_modules`` (e.g. the global clusters) is given: the caller
+    asked explicitly for them to stand in for the Infomap modules, with the same size filter and
+    node rule (spec §12; another method, hence logged as a warning).
     """
     graph = knn_graph(features, k=k, min_sim=min_sim)
     try:
         modules = infomap_modules(graph, min_size=min_size, seed=seed)
     except ImportError:
         if fallback_modules is None:
-            raise ImportError("the icsr plugin needs the 'infomap' package: pip install 'infomap>=2'") from None
+            raise InfomapMissing(INFOMAP_MISSING) from None
         log.warning("infomap is not installed: information nodes are picked per global cluster instead")
         modules = np.asarray(fallback_modules, dtype=np.int64).copy()
         ids, counts = np.unique(modules[modules >= 0], return_counts=True)

@@ -11,6 +11,7 @@ centroids and the ClusterNCE loss. See the plugin README for the deviations from
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import time
@@ -32,8 +33,8 @@ from reid_core.cluster import (
 from reid_core.config import ConfigError
 from reid_core.methods.base import Method, Stage
 from reid_plugin_icsr.clustering import agglomerative, resolve_n_clusters, silhouette
-from reid_plugin_icsr.config import PROFILES, ICSRConfig
-from reid_plugin_icsr.info_nodes import information_nodes
+from reid_plugin_icsr.config import PROFILES, ICSRConfig, default_n_clusters
+from reid_plugin_icsr.info_nodes import INFOMAP_MISSING, information_nodes
 from reid_plugin_icsr.model import ICSRNet
 from reid_plugin_icsr.partition import FILENAME, local_labels_for, read_partitions, write_partitions
 from reid_plugin_icsr.refine import refine_labels
@@ -87,6 +88,19 @@ class ICSRMethod(Method):
         self.momentum = self.cfg.intra_momentum
         self.model: Any = None
         self.last_stats: dict[str, float] = {}
+        self._check_infomap()
+
+    def _check_infomap(self) -> None:
+        """Refinement without the ``infomap`` package is an error (before anything runs), unless the
+        fallback was asked for explicitly."""
+        cfg = self.cfg
+        if cfg.refine and cfg.stage in ("all", "inter") and not cfg.infomap_fallback \
+                and importlib.util.find_spec("infomap") is None:
+            raise ConfigError(INFOMAP_MISSING)
+
+    def global_clusters(self) -> int:
+        """``icsr.n_clusters`` if set, else the data set's released-code value (0 = from ``inter_ratio``)."""
+        return int(self.cfg.n_clusters) or default_n_clusters(str(self.config.data.dataset))
 
     # -- structure --------------------------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -112,14 +126,15 @@ class ICSRMethod(Method):
         """A fresh network from the pretrained weights, Adam and StepLR, and the stage's images."""
         self.reset()
         cfg = self.cfg
+        cam = self.stage_camera(stage)
+        arch = cfg.intra_arch if cam is not None else cfg.inter_arch
         self.model = self.add_module(
-            "model", ICSRNet(cfg.arch, pretrained=cfg.pretrained, pooling=cfg.pooling, width=cfg.backbone_width)
+            "model", ICSRNet(arch, pretrained=cfg.pretrained, pooling=cfg.pooling, width=cfg.backbone_width)
         )
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = self.add_optimizer("adam", torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay))
         self.add_scheduler("step", torch.optim.lr_scheduler.StepLR(optimizer, cfg.step_size, gamma=cfg.gamma))
         self.labels, self.memory = None, None
-        cam = self.stage_camera(stage)
         self.local = None  # read at the first epoch of the inter stage (reid eval never needs it)
         self.momentum = self.cfg.intra_momentum if cam is not None else self.cfg.inter_momentum
         if cam is not None:
@@ -162,7 +177,7 @@ class ICSRMethod(Method):
             if score > self.best_silhouette:  # best starts at -inf, so some epoch is always kept
                 self.best_silhouette, self.best_labels = score, labels.copy()
         else:
-            labels = agglomerative(dist, resolve_n_clusters(n, cfg.n_clusters, cfg.inter_ratio))
+            labels = agglomerative(dist, resolve_n_clusters(n, self.global_clusters(), cfg.inter_ratio))
             before = pairwise_precision_recall(labels, truth)
             stats.update({"global_precision": before["precision"], "global_recall": before["recall"]})
             if cfg.refine:
@@ -170,9 +185,10 @@ class ICSRMethod(Method):
                     self.local = self._load_local_labels()
                 nodes, _ = information_nodes(feats, k=cfg.infomap_k, min_sim=cfg.infomap_min_sim,
                                              min_size=cfg.infomap_min_size, rule=cfg.info_node,
-                                             seed=int(self.config.train.seed), fallback_modules=labels)
+                                             seed=int(self.config.train.seed),
+                                             fallback_modules=labels if cfg.infomap_fallback else None)
                 cams = np.array([int(s.camid) for s in self.stage_samples])
-                labels, removed = refine_labels(labels, cams, nodes, self.local)
+                labels, removed = refine_labels(labels, cams, nodes, self.local, order=cfg.refine_order)
                 stats.update({"info_nodes": float(len(nodes)), "removed": float(removed)})
         labels = relabel(labels)
         if num_clusters(labels) == 0:

@@ -20,7 +20,7 @@ from reid_core.testing import assert_plugin_contract, run_method_smoke
 pytestmark = pytest.mark.slow
 
 #: A tiny ICSR: ResNet-18 of width 8, 2 epochs per stage, small neighbourhoods.
-SMALL = {"arch": "resnet18", "pretrained": "none", "backbone_width": 8, "intra_epochs": 2, "intra_iters": 1,
+SMALL = {"intra_arch": "resnet18", "inter_arch": "resnet18", "pretrained": "none", "backbone_width": 8, "intra_epochs": 2, "intra_iters": 1,
          "inter_epochs": 2, "inter_iters": 2, "k1": 4, "k2": 2, "intra_ratio": 2, "inter_ratio": 2,
          "infomap_k": 4, "infomap_min_sim": 0.0, "infomap_min_size": 1}
 

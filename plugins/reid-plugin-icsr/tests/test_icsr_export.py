@@ -14,7 +14,7 @@ from reid_core.engine.distributed import DistInfo
 from reid_core.inference import export_module
 from reid_core.resolve import resolve_run_config
 
-SETS = ["data.height=32", "data.width=16", "icsr.arch=resnet18", "icsr.backbone_width=8", "icsr.pretrained=none"]
+SETS = ["data.height=32", "data.width=16", "icsr.intra_arch=resnet18", "icsr.inter_arch=resnet18", "icsr.backbone_width=8", "icsr.pretrained=none"]
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])

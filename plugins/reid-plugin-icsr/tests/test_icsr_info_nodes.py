@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from reid_plugin_icsr.info_nodes import infomap_modules, information_nodes, knn_graph, select_nodes
+from reid_plugin_icsr.info_nodes import (
+    InfomapMissing,
+    infomap_modules,
+    information_nodes,
+    knn_graph,
+    select_nodes,
+)
 
 
 def _groups(seed: int = 0, groups: int = 3, per: int = 8, outliers: int = 3) -> torch.Tensor:
@@ -91,10 +97,18 @@ def test_without_infomap_the_fallback_modules_are_used(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(builtins, "__import__", no_infomap)
     feats = _groups()
-    with pytest.raises(ImportError, match="pip install"):
+    with pytest.raises(InfomapMissing, match="pip install 'infomap>=2'"):
         information_nodes(feats, k=8)
     clusters = np.array([0] * 8 + [1] * 8 + [2] * 8 + [3, 3, 4])
     nodes, modules = information_nodes(feats, k=8, min_size=4, fallback_modules=clusters)
     assert modules[-3:].tolist() == [-1, -1, -1]
     assert sorted(set(modules[nodes].tolist())) == sorted(set(clusters[nodes].tolist()))
     assert 1 <= len(nodes) <= 3
+
+
+def test_nodes_come_in_the_order_of_their_modules_first_member() -> None:
+    # module 1 starts at index 0, module 0 at index 2: the released code's dict order is module 1 first
+    modules = np.array([1, 1, 0, 0, 0, 1])
+    scores = np.array([9.0, 1.0, 8.0, 1.0, 1.0, 1.0])
+    assert select_nodes(modules, scores, "argmax") == [0, 2]
+    assert select_nodes(modules, scores, "last_above_mean") == [0, 2]

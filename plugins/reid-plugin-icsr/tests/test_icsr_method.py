@@ -72,8 +72,8 @@ def _cosine_distance(features: torch.Tensor, k1: int, k2: int) -> np.ndarray:
 def _make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **icsr: Any) -> tuple[ICSRMethod, FakeContext]:
     monkeypatch.setattr(method_module, "jaccard", _cosine_distance)
     run_cls = cfg.run_config_class("icsr", ICSRConfig)
-    base = {"arch": "resnet18", "pretrained": "none", "backbone_width": 8, "intra_epochs": 2, "intra_iters": 1,
-            "inter_epochs": 1, "inter_iters": 1, "intra_ratio": 3, "inter_ratio": 6, "infomap_k": 6,
+    base = {"intra_arch": "resnet18", "inter_arch": "resnet18", "pretrained": "none", "backbone_width": 8,
+            "intra_epochs": 2, "intra_iters": 1, "inter_epochs": 1, "inter_iters": 1, "intra_ratio": 3, "inter_ratio": 6, "infomap_k": 6,
             "infomap_min_size": 2, "infomap_min_sim": 0.0}
     config = cfg.resolve(run_cls, {"icsr": {**base, **icsr}})
     ctx = FakeContext(config, _samples(), tmp_path)
@@ -207,3 +207,46 @@ def test_inter_alone_without_refinement_needs_no_partition(tmp_path: Path, monke
     method, _ = _make(tmp_path, monkeypatch, stage="inter", refine=False)
     _run_stage(method, method.stages()[0])
     assert method.local is None and np.all(method.labels >= 0)
+
+
+def test_each_stage_builds_its_own_backbone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    method, _ = _make(tmp_path, monkeypatch, intra_arch="resnet18", inter_arch="resnet34")
+    blocks = {}
+    for stage in (method.stages()[0], method.stages()[-1]):
+        method.setup_stage(stage)
+        blocks[stage.name] = len(method.model.backbone.layer3)
+    assert blocks == {"intra-cam0": 2, "inter": 6}  # resnet18 has 2 blocks in layer3, resnet34 6
+
+
+def test_paper_profile_pairs_resnet50_then_ibn() -> None:
+    from reid_plugin_icsr.config import PROFILES
+
+    paper = PROFILES["paper"]["icsr"]
+    assert (paper["intra_arch"], paper["inter_arch"]) == ("resnet50", "resnet50-ibn-a")
+
+
+def test_global_cluster_count_per_data_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reid_plugin_icsr.config import default_n_clusters
+
+    assert default_n_clusters("msmt17") == 1200 and default_n_clusters("market1501") == 0
+    method, _ = _make(tmp_path, monkeypatch)
+    assert method.global_clusters() == 0  # synthetic: from inter_ratio
+    method.config = cfg.resolve(type(method.config), {"data": {"dataset": "msmt17"}})
+    assert method.global_clusters() == 1200
+    method.config = cfg.resolve(type(method.config), {"data": {"dataset": "msmt17"}, "icsr": {"n_clusters": 900}})
+    method.cfg = method.config.icsr
+    assert method.global_clusters() == 900
+
+
+def test_missing_infomap_is_an_error_unless_the_fallback_is_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "infomap" else real(name, *a))
+    with pytest.raises(cfg.ConfigError, match=r"pip install 'infomap>=2'.*infomap_fallback=true"):
+        _make(tmp_path, monkeypatch)
+    _make(tmp_path, monkeypatch, infomap_fallback=True)  # asked for: no error
+    _make(tmp_path, monkeypatch, refine=False)  # no refinement: infomap is not needed
+    _make(tmp_path, monkeypatch, stage="intra")

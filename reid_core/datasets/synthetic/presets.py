@@ -14,6 +14,13 @@ Options (strings, as every dataset factory receives them):
     test_domain domain of the query/gallery persons (synthetic-a/-b: train on one, test on the other)
     height, width  image size (default 128 x 64)
     seed        world seed (default 0)
+    camera_style  strength (0..1, default 0 = off) of a per-camera colour shift of the whole image:
+                the image is mixed with the camera's own tint, so images look alike by camera and
+                clusters can split or mix by camera (a dial for camera-aware methods such as ICSR)
+    outfit_lock fraction (0..1, default 0 = off; synthetic-cc only) of training identities that wear
+                one outfit in all their training images: their clothes then predict identity exactly
+                in the training split, while their test images still change clothes (a dial for
+                cloth-debiasing methods such as AIM)
     cache_dir   where the generated images are cached (default: ROOT if given, else
                 $REID_CACHE_DIR/synthetic or ~/.cache/reid/synthetic), in a sub-folder keyed by the options
 """
@@ -41,8 +48,10 @@ KINDS = {
     "synthetic-a": ("market", "a", "Synthetic domain A (bright campus): the source of --source synthetic-a, or test_domain=b"),
     "synthetic-b": ("market", "b", "Synthetic domain B (dim, muted, 8 cameras): target of --source synthetic-a"),
 }
-COMMON = ("ids", "test_ids", "images", "cameras", "height", "width", "seed", "cache_dir", "domain")
-EXTRA = {"market": ("test_domain",), "cc": ("outfits",), "ir": ("ir_cameras",)}
+COMMON = ("ids", "test_ids", "images", "cameras", "height", "width", "seed", "cache_dir", "domain", "camera_style")
+EXTRA = {"market": ("test_domain",), "cc": ("outfits", "outfit_lock"), "ir": ("ir_cameras",)}
+#: Seed-tuple tags of the dials (distinct from the world's own tags).
+_LOCK_TAG, _TINT_TAG = 79, 80
 
 
 class SyntheticDataset(ReidDataset):
@@ -59,6 +68,17 @@ def _int(options: dict[str, Any], key: str, default: int, low: int, preset: str)
         raise DatasetError(f"{preset}: option {key}={raw!r} is not an integer") from None
     if value < low:
         raise DatasetError(f"{preset}: option {key}={value} must be >= {low}")
+    return value
+
+
+def _fraction(options: dict[str, Any], key: str, preset: str) -> float:
+    raw = options.get(key, 0)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise DatasetError(f"{preset}: option {key}={raw!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise DatasetError(f"{preset}: option {key}={value} must be in [0, 1]")
     return value
 
 
@@ -91,10 +111,15 @@ def parse_options(preset: str, options: dict[str, Any]) -> dict[str, Any]:
         "width": _int(options, "width", 64, 8, preset),
         "seed": _int(options, "seed", 0, 0, preset),
     }
+    # the dials enter the parameters (and so the cache key) only when on: default data sets are unchanged
+    if style := _fraction(options, "camera_style", preset):
+        p["camera_style"] = style
     if kind == "market":
         p["test_domain"] = _domain(options, "test_domain", domain, preset)
     if kind == "cc":
         p["outfits"] = _int(options, "outfits", 3, 2, preset)
+        if lock := _fraction(options, "outfit_lock", preset):
+            p["outfit_lock"] = lock
     if kind == "ir":
         default = ",".join(str(c) for c in range(p["cameras"]) if c % 3 == 2) or str(p["cameras"] - 1)
         raw = str(options.get("ir_cameras", default))
@@ -131,16 +156,36 @@ def _camera_subset(p: dict[str, Any], domain: str, pid: int) -> list[int]:
     return sorted(int(c) for c in rng.choice(cams, size=k, replace=False))
 
 
+def outfit_locked(p: dict[str, Any], domain: str, pid: int) -> bool:
+    """Whether training identity ``pid`` wears one outfit in all its training images (``outfit_lock``)."""
+    lock = float(p.get("outfit_lock", 0.0))
+    return lock > 0 and float(rng_for(p["seed"], DOMAINS[domain].code, _LOCK_TAG, pid).random()) < lock
+
+
+def camera_tints(p: dict[str, Any], domain: str) -> np.ndarray:
+    """One RGB tint per camera (``camera_style``): a colour from the full cube, drawn per camera."""
+    return np.stack([rng_for(p["seed"], DOMAINS[domain].code, _TINT_TAG, cam).uniform(0, 255, 3)
+                     for cam in range(p["cameras"])]).astype(np.float32)
+
+
+def apply_camera_style(arr: np.ndarray, tint: np.ndarray, strength: float) -> np.ndarray:
+    """Mix an image with its camera's tint: ``(1 - s) * image + s * tint`` (uint8, elementwise)."""
+    s = np.float32(strength)
+    mixed = arr.astype(np.float32) * (np.float32(1.0) - s) + tint * s
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
 def _person_jobs(p: dict[str, Any], domain: str, pid: int, split: str) -> list[ImageJob]:
     """Every image of one person: cameras x images, with outfit and modality per image."""
     jobs = []
     ir = set(p.get("ir_cameras", ()))
     outfits = p.get("outfits", 1)
     shift = pid % outfits
+    locked = split == "train" and outfit_locked(p, domain, pid)
     for cam in _camera_subset(p, domain, pid):
         modality = "infrared" if cam in ir else "visible"
         for k in range(p["images"]):
-            outfit = (cam + k + shift) % outfits
+            outfit = 0 if locked else (cam + k + shift) % outfits
             rel = f"{domain}/{split}/{pid:05d}_c{cam}_o{outfit}_{modality[0]}{k:02d}.png"
             jobs.append(ImageJob(rel, domain, pid, outfit, cam, modality, k))
     return jobs
@@ -195,8 +240,14 @@ def build_preset(preset: str, root: str | None, options: dict[str, Any]) -> Synt
     size = (p["height"], p["width"])
     unique = {j.relpath: j for jobs in plan.values() for j in jobs}
 
+    style = float(p.get("camera_style", 0.0))
+    tints = {domain: camera_tints(p, domain) for domain in worlds} if style else {}
+
     def render(job: ImageJob) -> tuple[np.ndarray, Any]:
-        return worlds[job.domain].render_array(job.pid, job.outfit, job.camid, job.modality, job.index, size)
+        arr, keypoints = worlds[job.domain].render_array(job.pid, job.outfit, job.camid, job.modality, job.index, size)
+        if style and job.modality == "visible":  # infrared images stay grey
+            arr = apply_camera_style(arr, tints[job.domain][job.camid], style)
+        return arr, keypoints
 
     try:
         manifest = ensure_cache(folder, p, list(unique.values()), render)
