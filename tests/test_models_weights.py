@@ -114,3 +114,21 @@ def test_weights_command_lists_found_and_missing(tmp_path: Path, monkeypatch: py
     assert rows["resnet50-ibn-a"]["found"] is None and rows["resnet50-ibn-a"]["file"] == "resnet50_ibn_a-d9d0bb7b.pth"
     text = CliRunner().invoke(group, ["weights"], catch_exceptions=False).output
     assert "MISSING" in text and "resnet101-63fe2227.pth" in text
+
+
+def test_initial_weights_are_skipped_when_a_checkpoint_follows(tmp_path, monkeypatch):
+    """``reid eval`` / ``reid_core.load`` build the model inside ``initial_weights_skipped()``: the
+    ImageNet file a trained model was initialised from is not needed to evaluate it."""
+    from torch import nn
+
+    from reid_core.models.weights import WeightsNotFoundError, initial_weights_skipped, load_pretrained
+
+    monkeypatch.setenv("REID_WEIGHTS_DIR", str(tmp_path))  # an empty folder: the file is not there
+    model = nn.Linear(2, 2)
+    with pytest.raises(WeightsNotFoundError):
+        load_pretrained(model, "imagenet", "resnet50-0676ba61.pth")
+    with initial_weights_skipped():
+        report = load_pretrained(model, "imagenet", "resnet50-0676ba61.pth")
+    assert report.path is None and report.loaded == 0
+    with pytest.raises(WeightsNotFoundError):  # only inside the block
+        load_pretrained(model, "imagenet", "resnet50-0676ba61.pth")

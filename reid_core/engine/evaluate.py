@@ -22,6 +22,7 @@ from reid_core.engine import distributed
 from reid_core.engine.errors import EngineError
 from reid_core.engine.setup import load_dataset_once, restore_for_inference, seed_everything
 from reid_core.evaluation.base import SplitLabels
+from reid_core.models.weights import initial_weights_skipped
 from reid_core.plugins import get_registry
 from reid_core.registry import suggest
 
@@ -210,9 +211,10 @@ def _evaluate_loaded(
         seed_everything(config.train.seed)
         data_set = dataset if dataset is not None else load_dataset_once(config, info)
         context = RunContext(config, data_set, info, Path(checkpoint).parent)
-        method = method_cls(config, context)
-        context.method = method
-        load(method)
+        with initial_weights_skipped():  # the checkpoint's weights replace any initialisation
+            method = method_cls(config, context)
+            context.method = method
+            load(method)
         results = evaluate(method, context, data_set)
         if info.is_main:
             logger.info("results:\n%s", format_table(results, "last"))

@@ -128,6 +128,7 @@ def load(
     from reid_core.engine.context import RunContext
     from reid_core.engine.setup import restore_for_inference
     from reid_core.inference.model import ReidModel
+    from reid_core.models.weights import initial_weights_skipped
 
     source = find_checkpoint(path)
     state = ckpt.load(source)
@@ -137,7 +138,8 @@ def load(
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # under torchrun: this process's own GPU
     info = distributed.DistInfo(device=distributed.pick_device(config.train.device, local_rank))
     context = RunContext(config, data_set, info, source.parent)
-    instance = method_cls(config, context)
-    context.method = instance
-    restore_for_inference(instance, state)
+    with initial_weights_skipped():  # the checkpoint's weights replace any initialisation
+        instance = method_cls(config, context)
+        context.method = instance
+        restore_for_inference(instance, state)
     return ReidModel(instance, context, source)

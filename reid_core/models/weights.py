@@ -15,8 +15,11 @@ Torchvision checkpoints (a plain state dict), IBN-Net releases (plain, or ``{"st
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,21 @@ KNOWN_FILES: dict[str, str] = {
         "https://github.com/XingangPan/IBN-Net/releases/download/v1.0/resnet50_ibn_a-d9d0bb7b.pth"
     ),
 }
+
+
+_INITIAL_WEIGHTS_SKIPPED: contextvars.ContextVar[bool] = contextvars.ContextVar("initial_weights_skipped", default=False)
+
+
+@contextlib.contextmanager
+def initial_weights_skipped() -> Iterator[None]:
+    """Inside this block, :func:`load_pretrained` loads nothing: the model is about to receive a
+    checkpoint's weights (``reid eval``, ``reid_core.load``), so the ImageNet file is neither needed
+    nor read. Evaluating a trained model must not require the file it was initialised from."""
+    token = _INITIAL_WEIGHTS_SKIPPED.set(True)
+    try:
+        yield
+    finally:
+        _INITIAL_WEIGHTS_SKIPPED.reset(token)
 
 
 class WeightsError(Exception):
@@ -194,6 +212,9 @@ def load_pretrained(model: nn.Module, spec: str, expected_file: str) -> LoadRepo
         WeightsNotFoundError: the file is missing (the message says where to put it and how to get it).
         WeightsError: the file is not a tensor checkpoint or does not fit the model.
     """
+    if _INITIAL_WEIGHTS_SKIPPED.get():
+        log.debug("pretrained %r not loaded: a checkpoint's weights follow", spec)
+        return LoadReport(None)
     path = resolve_weights(spec, expected_file)
     if path is None:
         return LoadReport(None)

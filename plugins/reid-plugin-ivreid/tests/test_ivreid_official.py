@@ -95,3 +95,21 @@ def test_convert_checkpoint_hook(official: tuple[Path, Path, dict[str, torch.Ten
     method.cfg = IVReIDConfig()  # the clean default has no conv biases: the official weights do not fit
     with pytest.raises(ValueError, match="unexpected keys: base.conv1.bias"):
         method.convert_checkpoint("official", state)
+
+
+def test_reid_eval_from_official_equals_the_import(
+    official: tuple[Path, Path, dict[str, torch.Tensor]], tmp_path: Path
+) -> None:
+    """``reid eval ivreid --from official`` (the core's foreign-checkpoint path) converts the same file
+    to the same numbers as ``reid ivreid-import``."""
+    root, path, _ = official
+    out = tmp_path / "imported.pt"
+    imported = invoke("ivreid-import", str(path), "--output", str(out), "--dataset", "regdb", "--root", str(root),
+                      *SMALL)
+    assert imported.exit_code == 0, imported.output
+    direct = invoke("eval", "ivreid", "--checkpoint", str(path), "--from", "official", "--dataset", "regdb",
+                    "--root", str(root), *SMALL)
+    assert direct.exit_code == 0, direct.output
+    assert json.loads(direct.output[direct.output.index("{"):]) == json.loads(
+        imported.output[imported.output.index("{"):]
+    )
