@@ -3,24 +3,22 @@ the raw metrics and the markdown table with its provenance."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "ablations" / "camera_mixup.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+from ablation_support import load_script
 
 pytestmark = pytest.mark.slow
 
 
 def test_ablation_script_at_a_tiny_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     torch.set_num_threads(1)
-    spec = importlib.util.spec_from_file_location("camera_mixup_ablation", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("camera_mixup")
     sets = ["data.height=32", "data.width=16", "data.batch_size=8", "data.eval_batch_size=64",
             "camera_mixup.width=8", "camera_mixup.intra_after=0", "camera_mixup.inter_after=1",
             "train.max_iters=3"]

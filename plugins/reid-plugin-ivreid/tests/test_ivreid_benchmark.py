@@ -3,27 +3,24 @@ and writes the raw metrics, the table with its provenance, and the README block.
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+from ablation_support import load_script, run_into_readme
+
 pytestmark = pytest.mark.slow
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "ablations" / "ivreid.py"
 
 
 def test_tiny_budget_writes_json_table_and_readme(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("ivreid_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{module.START}\nold\n{module.END}\nafter\n")
+    module = load_script("ivreid")
     argv = ["--epochs", "1", "--iters", "1", "--ids", "4", "--batch", "8", "--width", "8", "--seeds", "0",
-            "--out", str(tmp_path / "out"), "--readme", str(readme), "--cache-dir", str(tmp_path / "cache"),
+            "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
             "--extra-set", "data.eval_batch_size=64"]
-    report = module.main(argv)
+    report, text = run_into_readme(module, argv, tmp_path)
     raw = json.loads((tmp_path / "out" / "ivreid_synthetic_ir.json").read_text())
     assert raw["seeds"] == [0] and raw["generator_version"] >= 3 and raw["commit"]
     assert [r["arm"] for r in raw["runs"]] == ["ivreid", "agw", "baseline"] == report["arms"]
@@ -31,8 +28,4 @@ def test_tiny_budget_writes_json_table_and_readme(tmp_path: Path) -> None:
         assert any("iters_per_epoch=1" in s for s in run["sets"])
         for direction in ("ir-to-visible", "visible-to-ir"):
             assert 0.0 <= run["metrics"][direction]["rank1"] <= 100.0
-    text = readme.read_text()
-    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
-    assert "| ivreid |" in text and "| agw |" in text and "commit `" in text
-    assert "Command: `python benchmarks/ablations/ivreid.py" in text
-    assert (tmp_path / "out" / "ivreid_synthetic_ir.md").read_text() in text
+    assert "| ivreid |" in text and "| agw |" in text
