@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, flat_args, flat_parser, run_comparison
+from _common import REPO
+from _compare import comparison_table, flat_args, flat_parser, run_comparison
 
 ARMS = ("camc", "baseline", "aim")
 PROTOCOLS = {"cloth-changing": "cloth-changing", "standard": "standard"}
@@ -51,11 +52,15 @@ def data_sets(batch: int) -> list[str]:
             "train.log_every=50"]
 
 
-def caption(report: dict[str, Any]) -> str:
-    return (f"*{report['date']}, commit `{report['commit']}`, synthetic generator v{report['generator_version']}, "
-            f"seeds {report['seeds']}; synthetic-cc ids={report['ids']}, images={report['images']} per camera; "
-            f"{report['epochs']} epochs, batch {report['batch']} (P x 4), 256x128, ResNet-18 width {report['width']} "
-            f"from scratch; CPU, {report['threads']} thread(s).*")
+def table(report: dict[str, Any]) -> str:
+    """The markdown table (mean, and min-max over seeds) with its provenance line and command."""
+    caption = (
+        f"*{report['date']}, commit `{report['commit']}`, synthetic generator v{report['generator_version']}, "
+        f"seeds {report['seeds']}; synthetic-cc ids={report['ids']}, images={report['images']} per camera; "
+        f"{report['epochs']} epochs, batch {report['batch']} (P x 4), 256x128, ResNet-18 width {report['width']} "
+        f"from scratch; CPU, {report['threads']} thread(s).*"
+    )
+    return comparison_table(caption, report, PROTOCOLS)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -70,11 +75,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     options = {"ids": str(args.ids), "images": str(args.images), "seed": str(args.data_seed)}
     budget = {"data_seed": args.data_seed, "ids": args.ids, "images": args.images, "epochs": args.epochs,
               "batch": args.batch, "width": args.width}
-    report = run_comparison(
-        args, __file__, name=NAME, dataset="synthetic-cc", options=options, budget=budget, caption=caption,
+    return run_comparison(
+        args, __file__, name=NAME, dataset="synthetic-cc", options=options, budget=budget, table=table,
         sets=lambda arm: [*data_sets(args.batch), *arm_sets(arm, args.epochs, args.width)],
         evaluations=PROTOCOLS, keys=("rank1", "rank5", "mAP"), markers=(START, END))
-    return report
 
 
 if __name__ == "__main__":

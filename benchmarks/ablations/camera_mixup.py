@@ -29,16 +29,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (
-    compare,
-    flat_args,
-    flat_parser,
-    flat_report,
-    git_commit,
-    markdown_rows,
-    train_arm,
-    write_flat,
-)
+from _common import git_commit, markdown_rows, train_arm
+from _compare import compare, flat_args, flat_parser, flat_report, write_flat
 
 ARMS: dict[str, list[str]] = {
     "source-only": ["camera_mixup.joint=false"],

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, flat_args, flat_parser, run_comparison
+from _common import REPO
+from _compare import comparison_table, flat_args, flat_parser, run_comparison
 
 ARMS = ("ivreid", "agw", "baseline")
 DIRECTIONS = {"ir-to-visible": "IR->visible", "visible-to-ir": "visible->IR"}
@@ -49,12 +50,16 @@ def budget_sets(arm: str, args: Any) -> list[str]:
     return sets
 
 
-def caption(report: dict[str, Any]) -> str:
-    return (f"*{report['date']}, commit `{report['commit']}`, synthetic generator v{report['generator_version']}, "
-            f"training seeds {report['seeds']}, world seed {report['data_seed']}; synthetic-ir with {report['ids']} "
-            f"train and {report['ids']} test ids (chance rank-1 {100 / report['ids']:.0f} %); {report['epochs']} epochs x "
-            f"{report['iters']} iterations, batch {report['batch']} (P x 4), 64x32, ResNet-18 width {report['width']} "
-            f"from scratch; CPU, {report['threads']} thread(s), a shared 2-core machine.*")
+def table(report: dict[str, Any]) -> str:
+    """The markdown table (mean, and min-max over seeds) with its provenance line and command."""
+    caption = (
+        f"*{report['date']}, commit `{report['commit']}`, synthetic generator v{report['generator_version']}, "
+        f"training seeds {report['seeds']}, world seed {report['data_seed']}; synthetic-ir with {report['ids']} "
+        f"train and {report['ids']} test ids (chance rank-1 {100 / report['ids']:.0f} %); {report['epochs']} epochs x "
+        f"{report['iters']} iterations, batch {report['batch']} (P x 4), 64x32, ResNet-18 width {report['width']} "
+        f"from scratch; CPU, {report['threads']} thread(s), a shared 2-core machine.*"
+    )
+    return comparison_table(caption, report, DIRECTIONS)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -70,11 +75,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     options = {"ids": str(args.ids), "seed": str(args.data_seed)}
     budget = {"data_seed": args.data_seed, "ids": args.ids, "epochs": args.epochs, "iters": args.iters,
               "batch": args.batch, "width": args.width}
-    report = run_comparison(
-        args, __file__, name=NAME, dataset="synthetic-ir", options=options, budget=budget, caption=caption,
+    return run_comparison(
+        args, __file__, name=NAME, dataset="synthetic-ir", options=options, budget=budget, table=table,
         sets=lambda arm: budget_sets(arm, args), evaluations=DIRECTIONS, keys=("rank1", "rank10", "mAP", "mINP"),
         markers=(START, END))
-    return report
 
 
 if __name__ == "__main__":
