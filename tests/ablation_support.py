@@ -1,5 +1,5 @@
 """Helpers of the tests that run a comparison script of ``benchmarks/ablations/`` in process at a tiny budget
-(the plugins' benchmark tests import this module with the repository's ``tests`` folder on ``sys.path``)."""
+(pytest puts this ``tests`` folder on ``sys.path``)."""
 
 from __future__ import annotations
 

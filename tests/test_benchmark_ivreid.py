@@ -4,12 +4,9 @@ and writes the raw metrics, the table with its provenance, and the README block.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 from ablation_support import load_script, run_into_readme
 
 pytestmark = pytest.mark.slow

@@ -4,13 +4,10 @@ the raw metrics and the markdown table with its provenance."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 from ablation_support import load_script
 
 pytestmark = pytest.mark.slow

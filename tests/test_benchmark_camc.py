@@ -4,15 +4,12 @@ and writes the raw metrics, the table with its provenance, and the README block.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from ablation_support import load_script, run_into_readme
 
 from reid_core.plugins import get_registry
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from ablation_support import load_script, run_into_readme
 
 pytestmark = pytest.mark.slow
 
