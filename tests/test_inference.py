@@ -151,6 +151,15 @@ def test_unreadable_images_are_named_then_skipped_by_flag(run_dir: Path, tmp_pat
     with np.load(out, allow_pickle=False) as arrays:
         assert arrays["features"].shape == (3, 128)
         assert [Path(p).name for p in arrays["paths"]] == ["0.png", "1.png", "2.png"]
+    # the file now exists: the same command is refused and the file is left as it was, unless --overwrite
+    before = out.read_bytes()
+    again = CliRunner().invoke(build_cli(get_plugin_manager()), ["extract", "--run", str(run_dir), "--images",
+                                                                 str(folder), "--output", str(out), "--skip-unreadable"])
+    assert again.exit_code == 2 and "already exists" in again.output and "--overwrite" in again.output
+    assert out.read_bytes() == before
+    replaced = invoke(["extract", "--run", str(run_dir), "--images", str(folder), "--output", str(out),
+                       "--skip-unreadable", "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
 
 
 @pytest.mark.slow

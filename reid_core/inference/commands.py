@@ -76,14 +76,28 @@ def dataset_from_options(name: str, root: str | None, options: tuple[str, ...]) 
     return get_registry("datasets").create(name, root, **parse_options(options))
 
 
-def check_output_file(output: str, suffixes: tuple[str, ...], flag: str = "--output") -> Path:
-    """``output`` as a path, if it ends in one of ``suffixes`` and is not a folder (a usage error otherwise)."""
+def check_output_file(
+    output: str, suffixes: tuple[str, ...], flag: str = "--output", *, overwrite: bool = False
+) -> Path:
+    """``output`` as a path, if it ends in one of ``suffixes``, is not a folder and, unless
+    ``overwrite``, does not exist yet (a usage error otherwise): nothing the user has is replaced
+    without being asked."""
     path = Path(output)
     if path.suffix.lower() not in suffixes:
         raise click.BadParameter(f"{output!r} must end in {' or '.join(suffixes)}", param_hint=flag)
     if path.is_dir():
         raise click.BadParameter(f"{output!r} is a folder; give a file name", param_hint=flag)
+    if path.exists() and not overwrite:
+        raise click.BadParameter(
+            f"{output!r} already exists; choose another file name, or pass --overwrite to replace it", param_hint=flag
+        )
     return path
+
+
+#: ``--overwrite``: the commands that write one file refuse an existing one without it.
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Replace the output file if it exists (written atomically)."
+)
 
 
 @click.command("extract")
@@ -101,9 +115,11 @@ def check_output_file(output: str, suffixes: tuple[str, ...], flag: str = "--out
               help="Loader processes that read images.")
 @click.option("--skip-unreadable", is_flag=True, help="Leave unreadable images out (a warning names each) "
               "instead of stopping at the first.")
+@overwrite_option
 def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
                 training_data: bool, device: str, images: str | None, dataset: str | None, root: str | None, options: tuple[str, ...],
-                splits: str, output: str, batch_size: int | None, num_workers: int, skip_unreadable: bool) -> None:
+                splits: str, output: str, batch_size: int | None, num_workers: int, skip_unreadable: bool,
+                overwrite: bool) -> None:
     """Write the test features of images or of data set splits to an .npz (reid evaluate-features reads it).
 
     \b
@@ -114,7 +130,7 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
 
     if (images is None) == (dataset is None):
         raise click.UsageError("give exactly one of --images DIR|GLOB or --dataset NAME")
-    out = check_output_file(output, (".npz",))
+    out = check_output_file(output, (".npz",), overwrite=overwrite)
     names = [s.strip() for s in splits.split(",") if s.strip()]
     if not names:
         raise click.BadParameter("give at least one split, e.g. query,gallery", param_hint="--split")
@@ -150,8 +166,9 @@ def extract_cmd(run_dir: str | None, checkpoint: str | None, method: str | None,
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
 @click.option("--tolerance", type=float, default=1e-4, show_default=True,
               help="Largest allowed |exported - eager| feature difference.")
+@overwrite_option
 def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
-               training_data: bool, fmt: str, output: str, tolerance: float) -> None:
+               training_data: bool, fmt: str, output: str, tolerance: float, overwrite: bool) -> None:
     """Export the test-time model (images [batch, 3, H, W] -> features [batch, D]) as ONNX or TorchScript.
 
     The model is traced on the CPU; the file is read back and checked against the eager model on
@@ -159,7 +176,8 @@ def export_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, 
     """
     from reid_core.inference.export import export_module
 
-    out = check_output_file(output, (".onnx",) if fmt == "onnx" else (".pt", ".ts", ".torchscript"))
+    out = check_output_file(output, (".onnx",) if fmt == "onnx" else (".pt", ".ts", ".torchscript"),
+                            overwrite=overwrite)
     model = load_model(run_dir, checkpoint, method, sets, "cpu", training_data)
     height, width = model.config.data.height, model.config.data.width
     try:

@@ -17,6 +17,7 @@ from reid_core.inference.commands import (
     device_option,
     load_model,
     model_options,
+    overwrite_option,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,12 @@ def choose_queries(aps: np.ndarray, *, count: int | None, worst: int | None) -> 
 @click.option("--worst", type=click.IntRange(min=1), help="Show the N queries with the lowest AP.")
 @click.option("--top", type=click.IntRange(min=1, max=50), default=10, show_default=True, help="Gallery items per query.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="ranks.png or ranks.html.")
+@overwrite_option
 def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | None, sets: tuple[str, ...],
                   training_data: bool, device: str,
                   dataset: str | None, root: str | None, options: tuple[str, ...], evaluation: str | None,
                   batch_size: int | None, features_file: str | None, protocol: str | None, count: int | None,
-                  worst: int | None, top: int, output: str) -> None:
+                  worst: int | None, top: int, output: str, overwrite: bool) -> None:
     """Draw queries with their top-K gallery items: green = match, red = wrong identity, grey = ignored by
     the protocol (same camera, same/other clothes), with the reason; --worst picks the lowest-AP queries."""
     from reid_core.evaluation.explain import explain_rankings, query_aps
@@ -87,7 +89,7 @@ def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | Non
 
     if count is not None and worst is not None:
         raise click.UsageError("give --queries N or --worst N, not both")
-    out = check_output_file(output, (".png", ".html"))
+    out = check_output_file(output, (".png", ".html"), overwrite=overwrite)
     if features_file is not None:
         if run_dir or checkpoint or dataset or evaluation:
             raise click.UsageError("--features replaces --run/--checkpoint, --dataset and --evaluation (use --protocol)")
@@ -130,12 +132,13 @@ def visualize_cmd(run_dir: str | None, checkpoint: str | None, method: str | Non
 @click.option("--cmc/--no-cmc", default=True, show_default=True,
               help="Add the CMC curve of the best checkpoint (extracts the evaluation features).")
 @device_option
+@overwrite_option
 def plot_cmd(run_dir: str, dataset: str | None, root: str | None, options: tuple[str, ...], evaluation: str | None,
-             batch_size: int | None, output: str | None, cmc: bool, device: str) -> None:
+             batch_size: int | None, output: str | None, cmc: bool, device: str, overwrite: bool) -> None:
     """Plot a run: the CMC curve of its best checkpoint and its per-epoch evaluation metrics and losses."""
     from reid_core.visualize.plots import plot_run, run_history
 
-    out = check_output_file(output or str(Path(run_dir) / "plots.png"), (".png", ".svg", ".pdf"))
+    out = check_output_file(output or str(Path(run_dir) / "plots.png"), (".png", ".svg", ".pdf"), overwrite=overwrite)
     history = run_history(Path(run_dir))
     curves: dict[str, np.ndarray] = {}
     title = Path(run_dir).name
