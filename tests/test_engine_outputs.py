@@ -218,3 +218,40 @@ def test_method_test_transform_is_used_for_evaluation(recorder: Recorder, tmp_pa
     train_run(DummyTestTransform, config, output_dir=tmp_path / "run", resume=False)
     dataset_size = 8 + 8  # the tiny data set's query and gallery images
     assert len(DummyTestTransform.used) == dataset_size
+
+
+class DummyForeign(Dummy):
+    """A Dummy that reads its weights from a foreign layout: ``{"net": {...}}`` with an ``old.`` prefix."""
+
+    checkpoint_formats = ("demo",)
+
+    def convert_checkpoint(self, source: str, state: dict[str, Any]) -> dict[str, dict[str, torch.Tensor]]:
+        if "net" not in state:
+            raise KeyError(f"no 'net' key (keys: {sorted(state)})")
+        return {"net": {k.removeprefix("old."): v for k, v in state["net"].items()}}
+
+
+class DummyUnconverted(Dummy):
+    checkpoint_formats = ("demo",)  # declared but not implemented: a plugin bug, reported as such
+
+
+def test_foreign_checkpoints_are_converted_or_refused_by_name(recorder: Recorder, tmp_path: Path) -> None:
+    """``reid eval --from``: the method converts a foreign layout, which then gives the run's own
+    numbers; an unknown format, a wrong layout and a missing converter are one-line errors."""
+    from reid_core.engine import evaluate_checkpoint
+
+    out = tmp_path / "run"
+    config = make_config(Dummy, dummy={"epochs": 1})
+    metrics = train_run(Dummy, config, output_dir=out, resume=False)
+    weights = torch.load(out / "checkpoints" / "last.pt", weights_only=True)["modules"]["net"]
+    foreign = tmp_path / "foreign.pth"
+    torch.save({"net": {f"old.{k}": v for k, v in weights.items()}, "epoch": 1}, foreign)
+    results = evaluate_checkpoint(DummyForeign, make_config(DummyForeign), foreign, source="demo")
+    assert results["test-eval"]["mAP"] == pytest.approx(metrics["test-eval"]["last"]["mAP"])
+    with pytest.raises(EngineError, match="reads checkpoints of 'reid', 'demo'"):
+        evaluate_checkpoint(DummyForeign, make_config(DummyForeign), foreign, source="other")
+    torch.save({"model": weights}, tmp_path / "wrong.pth")
+    with pytest.raises(EngineError, match=r"is not a 'demo' dummy checkpoint: no 'net' key \(keys: \['model'\]\)"):
+        evaluate_checkpoint(DummyForeign, make_config(DummyForeign), tmp_path / "wrong.pth", source="demo")
+    with pytest.raises(EngineError, match="does not override convert_checkpoint"):
+        evaluate_checkpoint(DummyUnconverted, make_config(DummyUnconverted), foreign, source="demo")

@@ -292,7 +292,10 @@ class Method(abc.ABC):
         does not fit raises ``ValueError`` (or ``KeyError``) naming the keys that are missing or
         unexpected; the engine shows it as a one-line error with the file name.
         """
-        raise NotImplementedError(f"method {self.name!r} converts no foreign checkpoints")
+        raise ValueError(
+            f"method {self.name!r} lists checkpoint_formats {tuple(self.checkpoint_formats)} but does not "
+            "override convert_checkpoint (a bug of its plugin)"
+        )
 
     def state_dict(self) -> dict[str, Any]:
         """Extra state to checkpoint (memory banks, pseudo labels): tensors and plain values only."""
